@@ -1,0 +1,56 @@
+# k3sup-pi — build, test and demo targets. `make help` lists them.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/k3sup-pi
+N ?= 4
+FLEET ?= demo
+GOBIN := $(shell $(GO) env GOPATH)/bin
+E2E_TIMEOUT ?= 75m
+
+.PHONY: help build deps lint test e2e check fleet fleet-down image demo bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+build: ## build bin/k3sup-pi
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/k3sup-pi
+
+deps: ## install what the tests and the fleet need (apt: debootstrap, kubernetes-client; staticcheck)
+	@bash scripts/deps.sh
+
+lint: ## gofmt, go vet and staticcheck (also over the e2e build tag)
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "not gofmt-clean:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
+	$(GOBIN)/staticcheck ./...
+	$(GOBIN)/staticcheck -tags e2e ./e2e/...
+
+test: ## unit and integration tests (no Docker needed)
+	$(GO) test -count=1 ./...
+
+e2e: build ## end-to-end tests on a Docker fleet of Pi-like hosts
+	$(GO) test -count=1 -tags e2e -p 1 -timeout $(E2E_TIMEOUT) -v ./e2e/... 2>&1 | tee e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+
+check: deps lint test e2e ## everything CI runs: deps, lint, unit tests, e2e
+
+image: ## build (or reuse) the Pi-like host image
+	$(GO) run ./e2e/cmd/fleet image
+
+fleet: build ## start N Pi-like hosts (make fleet N=4) and print the inventory path
+	$(GO) run ./e2e/cmd/fleet up -name $(FLEET) -n $(N)
+
+fleet-down: ## stop and remove every fleet container and network
+	$(GO) run ./e2e/cmd/fleet down -all
+
+demo: deps build ## a 4-host local fleet, `k3sup-pi up` on it, then kubectl get nodes
+	@bash scripts/demo.sh
+
+bench: build ## benchmarks that print numbers (unit benches, then an e2e `up` timing)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -count=1 -tags e2e -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/...
+
+fuzz: ## run each fuzz target for 20s
+	@for p in $$($(GO) list ./internal/...); do for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+
+clean: ## remove build output and fleet state
+	rm -rf bin e2e/.fleet e2e.log
