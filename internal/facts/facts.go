@@ -1,0 +1,39 @@
+// Package facts gathers everything k3sup-pi needs to know about a host in one
+// remote command, and parses the answer into Facts.
+package facts
+
+// Facts is what one host told us about itself, read in a single round trip.
+type Facts struct {
+	Arch          string // uname -m: aarch64, armv7l, armv6l, x86_64
+	KernelRelease string // uname -r
+	OSID          string // os-release ID: debian, raspbian, ubuntu
+	OSVersionID   string // os-release VERSION_ID: "12", "24.04", "25.10"
+	OSPretty      string // os-release PRETTY_NAME
+	Model         string // /proc/device-tree/model without the NUL; "" on non-Pi hosts
+	MemTotalKB    int64  // /proc/meminfo MemTotal
+	Hostname      string // hostname as the host reports it now
+	InitSystem    string // "systemd", "openrc" or "other"
+	User          string // the SSH user
+	IsRoot        bool   // the SSH user is uid 0
+	SudoNoPass    bool   // `sudo -n true` succeeded (always true for root)
+
+	CmdlinePath  string // the cmdline.txt in use; "" when there is none (network boot, not a Pi)
+	Cmdline      string // its content, byte for byte
+	CmdlineBak   bool   // a k3sup-pi backup of cmdline.txt exists beside it
+	ProcCmdline  string // /proc/cmdline: what the running kernel was booted with
+	CgroupV2     bool   // /sys/fs/cgroup/cgroup.controllers exists
+	MemoryCgroup bool   // the memory controller is enabled (cgroup.controllers on v2, /proc/cgroups on v1)
+
+	K3sVersion     string // `k3s --version` of /usr/local/bin/k3s, "" when absent
+	K3sRole        string // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
+	ServiceActive  bool   // the unit is active
+	ServiceStarted string // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
+	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent
+	K3sBinHash     string // sha256 of /usr/local/bin/k3s, "" when absent
+
+	DataDirSource string // device backing /var/lib/rancher (or its nearest existing parent), e.g. /dev/mmcblk0p2
+	FreeVarLibKB  int64  // free space under /var/lib
+	FreeBinKB     int64  // free space under /usr/local/bin
+	UnixTime      int64  // the host's clock, seconds since the epoch
+	BootID        string // the boot marker k3sup-pi keeps in /run; "" after a reboot
+}
