@@ -1,0 +1,109 @@
+// Package remote is k3sup-pi's SSH layer: one connection per host for the
+// whole run, strict host key checking against known_hosts, ssh-agent and key
+// file auth, ~/.ssh/config and ProxyJump, commands under sudo with the
+// password on stdin, atomic checksum-skipping file writes and uploads, and
+// reboot-and-wait. Every error and stderr it returns is redacted.
+package remote
+
+import (
+	"context"
+	"io/fs"
+	"time"
+)
+
+// Target is one host as the inventory describes it.
+type Target struct {
+	// Alias is the name the user wrote (an address or a ~/.ssh/config Host
+	// alias); known_hosts records the host key under it, as [alias]:port
+	// when the port is not 22.
+	Alias string
+	// Port is the SSH port; 0 = from ssh_config or 22.
+	Port int
+	// User is the login user; "" = from ssh_config or the current user.
+	User string
+	// KeyFiles are explicit identity files; they replace ssh_config's.
+	KeyFiles []string
+	// ProxyJump is "[user@]host[:port]" (a comma-separated chain allowed);
+	// "" = from ssh_config, "none" = direct.
+	ProxyJump string
+}
+
+// Options are shared by every connection of a run.
+type Options struct {
+	// KnownHostsFile is the known_hosts file; "" = ~/.ssh/known_hosts.
+	KnownHostsFile string
+	// AcceptNewHostKeys records unknown host keys, like OpenSSH's
+	// StrictHostKeyChecking=accept-new. Changed keys are still refused.
+	AcceptNewHostKeys bool
+	// InsecureIgnoreHostKeys turns host key checking off; warned via Warn.
+	InsecureIgnoreHostKeys bool
+	// SSHConfigFile is the ssh_config to read; "" = ~/.ssh/config if it
+	// exists, "none" = do not read any.
+	SSHConfigFile string
+	// ConnectTimeout bounds TCP connect plus SSH handshake; 0 = 15s.
+	ConnectTimeout time.Duration
+	// KeepAlive is the keep-alive interval; 0 = 15s, negative = off.
+	KeepAlive time.Duration
+	// Sudo is the shared source of the sudo password; nil = passwordless
+	// sudo only.
+	Sudo *SudoPassword
+	// Passphrase asks for an encrypted key's passphrase; nil = no
+	// terminal, encrypted keys fail clearly unless ssh-agent holds them.
+	Passphrase func(keyFile string) ([]byte, error)
+	// Warn receives warnings (insecure mode, newly recorded host keys).
+	Warn func(msg string)
+}
+
+// Cmd is one remote command.
+type Cmd struct {
+	// Script runs via `sh -c`; it is visible in the remote process list,
+	// so it must never contain a secret.
+	Script string
+	// Sudo runs the script as root (no-op when the user is root).
+	Sudo bool
+	// Stdin is fed to the script; secrets belong here.
+	Stdin []byte
+}
+
+// Result is what a command printed and how it exited. Stderr is redacted;
+// Stdout is returned as is (callers read tokens through it).
+type Result struct {
+	Stdout, Stderr []byte
+	ExitCode       int
+}
+
+// Runner is the part of *Client that the steps engine needs; fakes
+// implement it in unit tests.
+type Runner interface {
+	Name() string
+	Run(ctx context.Context, cmd Cmd) (Result, error)
+	WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) (bool, error)
+	Upload(ctx context.Context, localPath, remotePath string, mode fs.FileMode) (bool, error)
+	Reboot(ctx context.Context, timeout time.Duration) error
+	Close() error
+}
+
+const (
+	defaultConnectTimeout = 15 * time.Second
+	defaultKeepAlive      = 15 * time.Second
+)
+
+func (o Options) connectTimeout() time.Duration {
+	if o.ConnectTimeout <= 0 {
+		return defaultConnectTimeout
+	}
+	return o.ConnectTimeout
+}
+
+func (o Options) keepAlive() time.Duration {
+	if o.KeepAlive == 0 {
+		return defaultKeepAlive
+	}
+	return o.KeepAlive
+}
+
+func (o Options) warn(msg string) {
+	if o.Warn != nil {
+		o.Warn(msg)
+	}
+}

@@ -1,0 +1,254 @@
+// Package sshtest runs an in-process SSH server for the tests of package
+// remote: public-key auth, exec requests run with /bin/sh on this machine,
+// the sftp subsystem, direct-tcpip forwarding (a bastion) and fake sudo/id
+// commands on PATH so that the client can be made to believe it is not root.
+package sshtest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Config describes one test server.
+type Config struct {
+	// Addr to listen on; "" = 127.0.0.1:0.
+	Addr string
+	// HostKey of the server; nil = a fresh ed25519 key.
+	HostKey ssh.Signer
+	// AuthorizedKeys may log in (any user name).
+	AuthorizedKeys []ssh.PublicKey
+	// Bin holds scripts (name -> content) placed first on PATH.
+	Bin map[string]string
+	// Env is added to the environment of every command.
+	Env []string
+	// Home is $HOME and the working directory of commands; "" = a temp dir.
+	Home string
+	// Intercept, when set, sees each exec request first; handled requests
+	// do not run and report exit.
+	Intercept func(cmd string) (exit int, handled bool)
+}
+
+// Server is a running test server.
+type Server struct {
+	t        testing.TB
+	cfg      Config
+	ln       net.Listener
+	signer   ssh.Signer
+	binDir   string
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	commands []string
+	users    []string
+	forwards []string
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// NewKey returns a fresh ed25519 signer.
+func NewKey(t testing.TB) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatalf("generate key: %v", err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatalf("signer: %v", err)
+	}
+	return s
+}
+
+// Start starts a server and stops it when the test ends.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.HostKey == nil {
+		cfg.HostKey = NewKey(t)
+	}
+	if cfg.Home == "" {
+		cfg.Home = t.TempDir()
+	}
+	s := &Server{t: t, cfg: cfg, signer: cfg.HostKey, conns: map[net.Conn]bool{}}
+	s.binDir = t.TempDir()
+	for name, body := range cfg.Bin {
+		if err := os.WriteFile(filepath.Join(s.binDir, name), []byte(body), 0o755); err != nil {
+			t.Fatalf("write fake %s: %v", name, err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		t.Fatalf("listen %s: %v", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go s.acceptLoop()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Addr is the host:port the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Host is the listening IP address.
+func (s *Server) Host() string {
+	h, _, _ := net.SplitHostPort(s.Addr())
+	return h
+}
+
+// Port is the listening port.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.Addr())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// HostKey is the server's public host key.
+func (s *Server) HostKey() ssh.PublicKey { return s.signer.PublicKey() }
+
+// Home is the $HOME of commands.
+func (s *Server) Home() string { return s.cfg.Home }
+
+// Commands returns every exec request received so far.
+func (s *Server) Commands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.commands...)
+}
+
+// Users returns the user name of every authenticated connection.
+func (s *Server) Users() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.users...)
+}
+
+// Forwards returns the targets of every direct-tcpip channel.
+func (s *Server) Forwards() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.forwards...)
+}
+
+// Close stops listening and drops every connection, like a host going down.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	_ = s.ln.Close()
+	s.wg.Wait()
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = c.Close()
+			return
+		}
+		s.conns[c] = true
+		s.mu.Unlock()
+		go s.serveConn(c)
+	}
+}
+
+func (s *Server) serverConfig() *ssh.ServerConfig {
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			for _, k := range s.cfg.AuthorizedKeys {
+				if string(k.Marshal()) == string(key.Marshal()) {
+					return &ssh.Permissions{}, nil
+				}
+			}
+			return nil, errors.New("key not authorized")
+		},
+	}
+	cfg.AddHostKey(s.signer)
+	return cfg
+}
+
+func (s *Server) serveConn(c net.Conn) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		_ = c.Close()
+	}()
+	conn, chans, reqs, err := ssh.NewServerConn(c, s.serverConfig())
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.users = append(s.users, conn.User())
+	s.mu.Unlock()
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "session":
+			go s.session(nc)
+		case "direct-tcpip":
+			go s.forward(nc)
+		default:
+			_ = nc.Reject(ssh.UnknownChannelType, "unsupported")
+		}
+	}
+}
+
+func (s *Server) forward(nc ssh.NewChannel) {
+	var p struct {
+		Host     string
+		Port     uint32
+		OrigHost string
+		OrigPort uint32
+	}
+	if err := ssh.Unmarshal(nc.ExtraData(), &p); err != nil {
+		_ = nc.Reject(ssh.ConnectionFailed, "bad payload")
+		return
+	}
+	target := net.JoinHostPort(p.Host, fmt.Sprint(p.Port))
+	s.mu.Lock()
+	s.forwards = append(s.forwards, target)
+	s.mu.Unlock()
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		_ = nc.Reject(ssh.ConnectionFailed, err.Error())
+		return
+	}
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		_ = up.Close()
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	go func() {
+		_, _ = io.Copy(up, ch)
+		_ = up.Close()
+	}()
+	_, _ = io.Copy(ch, up)
+	_ = ch.Close()
+}
