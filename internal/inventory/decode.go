@@ -1,0 +1,161 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, decodes, defaults and validates the inventory at path. Problems
+// in the file come back as one *Error listing all of them; a file that cannot
+// be read comes back as a wrapped os error.
+func Load(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read inventory (choose another with -i or $K3SUP_PI_INVENTORY): %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes, defaults and validates inventory data; name is the file name
+// used in messages and to resolve relative paths. Problems come back as one
+// *Error listing all of them.
+func Parse(name string, data []byte) (*Inventory, error) {
+	inv := &Inventory{File: name, dir: absDir(name), pos: map[string]pos{}}
+	d := &decoder{pos: inv.pos, budget: maxNodes}
+	root := d.document(data)
+	if root == nil {
+		return nil, d.err(name)
+	}
+	d.mapping(root, "", rootFields(inv, d))
+	if _, ok := d.pos["hosts"]; !ok && !d.bad("hosts") {
+		d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
+	}
+	applyDefaults(inv)
+	validate(inv, &d.problems)
+	if err := d.err(name); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func absDir(name string) string {
+	dir := filepath.Dir(name)
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+// maxNodes bounds the work spent on merge keys, so crafted aliases stay cheap.
+const maxNodes = 100000
+
+// decoder walks the YAML node tree, filling the Inventory and recording where
+// each key path was set.
+type decoder struct {
+	problems
+	pos    map[string]pos
+	budget int
+}
+
+func at(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
+
+// markBad records that path had a value that could not be decoded, so that
+// defaults and later checks leave it alone.
+func (d *decoder) markBad(n *yaml.Node, path string) {
+	p := at(n)
+	p.origin = badOrigin
+	d.pos[path] = p
+}
+
+// badOrigin marks a key path whose value failed to decode.
+const badOrigin = "\x00bad"
+
+func (d *decoder) bad(path string) bool { return d.pos[path].origin == badOrigin }
+
+var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// document parses data and returns the root mapping, or nil after recording
+// why there is none.
+func (d *decoder) document(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			d.add(pos{}, "", "the file is empty; start from inventory.example.yml")
+		} else {
+			d.syntax(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		d.add(at(&extra), "", "a second YAML document (after ---); keep the whole inventory in one document")
+	} else if !errors.Is(err, io.EOF) {
+		d.syntax(err)
+	}
+	if len(doc.Content) == 0 {
+		d.add(pos{}, "", "the file holds no settings; start from inventory.example.yml")
+		return nil
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		d.add(at(root), "", "the top level must be a mapping with cluster:, ssh: and hosts:, not %s", describe(root, false))
+		return nil
+	}
+	return root
+}
+
+func (d *decoder) syntax(err error) {
+	m := syntaxLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		d.add(pos{}, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	d.add(pos{line: line, col: 1}, "", "not valid YAML: %s", m[2])
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// describe names a node's kind (and value, unless secret) for messages.
+func describe(n *yaml.Node, secret bool) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		kind := map[string]string{"!!str": "text", "!!int": "a number", "!!float": "a number",
+			"!!bool": "a boolean", "!!null": "null"}[n.ShortTag()]
+		if kind == "" {
+			kind = "a " + n.ShortTag() + " value"
+		}
+		if secret {
+			return kind
+		}
+		return fmt.Sprintf("%s %q", kind, n.Value)
+	}
+	return "an unsupported YAML node"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

@@ -1,0 +1,98 @@
+package inventory
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// labels decodes a host's labels: a mapping of label keys to values, each
+// checked against Kubernetes' rules.
+func (d *decoder) labels(n *yaml.Node, path string, out *map[string]string) {
+	if n.Kind != yaml.MappingNode {
+		d.add(at(n), path, "expected a mapping like {disk: ssd}, got %s", describe(n, false))
+		return
+	}
+	d.pos[path] = at(n)
+	m := map[string]string{}
+	for _, p := range d.pairs(n, path) {
+		key, lp := p.key.Value, fmt.Sprintf("%s[%s]", path, p.key.Value)
+		if msg := checkQualifiedName(key); msg != "" {
+			d.add(at(p.key), lp, "label key %q %s", key, msg)
+		}
+		val := ""
+		switch {
+		case p.val.Kind != yaml.ScalarNode:
+			d.add(at(p.val), lp, "a label value must be a single word, not %s", describe(p.val, false))
+		case p.val.ShortTag() != "!!null":
+			val = p.val.Value
+			if msg := checkLabelValue(val); msg != "" {
+				d.add(at(p.val), lp, "label value %q %s", val, msg)
+			}
+		}
+		m[key] = val
+	}
+	*out = m
+}
+
+// taints decodes a host's taints: a list of key[=value]:Effect strings.
+func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
+	if n.Kind == yaml.ScalarNode {
+		d.add(at(n), path, "expected a list, got %s; write it as [%s]", describe(n, false), n.Value)
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(at(n), path, "expected a list like [\"dedicated=gpu:NoSchedule\"], got %s", describe(n, false))
+		return
+	}
+	d.pos[path] = at(n)
+	for i, e := range n.Content {
+		e = resolve(e)
+		tp := fmt.Sprintf("%s[%d]", path, i)
+		if e.Kind != yaml.ScalarNode || e.ShortTag() == "!!null" {
+			d.add(at(e), tp, "expected a taint like \"dedicated=gpu:NoSchedule\", got %s", describe(e, false))
+			continue
+		}
+		if msg := checkTaint(e.Value); msg != "" {
+			d.add(at(e), tp, "%s", msg)
+		}
+		*out = append(*out, e.Value)
+	}
+}
+
+// managedConfigKeys are k3s config keys k3sup-pi sets itself.
+var managedConfigKeys = map[string]string{
+	"token":              "set cluster.token or cluster.token_file instead",
+	"token-file":         "set cluster.token_file instead",
+	"server":             "k3sup-pi points joining nodes at the first server itself",
+	"node-name":          "set the host's hostname instead",
+	"datastore-endpoint": "set cluster.datastore_endpoint instead",
+}
+
+// config decodes server_config or agent_config: k3s config.yaml keys.
+func (d *decoder) config(n *yaml.Node, path string, out *map[string]any) {
+	if n.Kind != yaml.MappingNode {
+		d.add(at(n), path, "expected a mapping of k3s config.yaml keys like {disable: [traefik]}, got %s", describe(n, false))
+		return
+	}
+	d.pos[path] = at(n)
+	before := len(d.list)
+	for _, p := range d.pairs(n, path) {
+		key, kp := p.key.Value, join(path, p.key.Value)
+		if hint, ok := managedConfigKeys[key]; ok {
+			d.add(at(p.key), kp, "k3sup-pi manages %q; %s", key, hint)
+		} else if strings.Contains(key, "_") {
+			d.add(at(p.key), kp, "k3s config keys use dashes; write %q", strings.ReplaceAll(key, "_", "-"))
+		}
+	}
+	if len(d.list) > before {
+		return
+	}
+	m := map[string]any{}
+	if err := n.Decode(&m); err != nil {
+		d.add(at(n), path, "cannot read these k3s settings: %v", err)
+		return
+	}
+	*out = m
+}
