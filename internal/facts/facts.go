@@ -1,6 +1,14 @@
 // Package facts gathers everything k3sup-pi needs to know about a host in one
 // remote command, and parses the answer into Facts.
+//
+// The remote command is Script, a POSIX sh script meant to run as root (through
+// sudo) and degrading gracefully without it. It prints `key=value` lines; Parse
+// turns them into Facts. Integer fields hold Unknown when the host could not tell.
 package facts
+
+// Unknown is the value of an integer field the host could not report
+// (a missing tool or an unreadable file).
+const Unknown = -1
 
 // Facts is what one host told us about itself, read in a single round trip.
 type Facts struct {
@@ -16,6 +24,7 @@ type Facts struct {
 	User          string // the SSH user
 	IsRoot        bool   // the SSH user is uid 0
 	SudoNoPass    bool   // `sudo -n true` succeeded (always true for root)
+	Privileged    bool   // the script itself ran as uid 0 (via sudo or as root), so root-only files were read
 
 	CmdlinePath  string // the cmdline.txt in use; "" when there is none (network boot, not a Pi)
 	Cmdline      string // its content, byte for byte
@@ -28,7 +37,8 @@ type Facts struct {
 	K3sRole        string // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
 	ServiceActive  bool   // the unit is active
 	ServiceStarted string // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
-	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent
+	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent (or unreadable: see ConfigPresent)
+	ConfigPresent  bool   // /etc/rancher/k3s/config.yaml exists, even when unreadable without Privileged
 	K3sBinHash     string // sha256 of /usr/local/bin/k3s, "" when absent
 
 	DataDirSource string // device backing /var/lib/rancher (or its nearest existing parent), e.g. /dev/mmcblk0p2
@@ -36,4 +46,5 @@ type Facts struct {
 	FreeBinKB     int64  // free space under /usr/local/bin
 	UnixTime      int64  // the host's clock, seconds since the epoch
 	BootID        string // the boot marker k3sup-pi keeps in /run; "" after a reboot
+	KernelBootID  string // /proc/sys/kernel/random/boot_id: the kernel's own id, new on every boot
 }
