@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -83,7 +84,11 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	s := &Server{t: t, cfg: cfg, signer: cfg.HostKey, conns: map[net.Conn]bool{}}
 	s.binDir = t.TempDir()
+	bin := map[string]string{"systemctl": SystemctlScript("running"), "reboot": noop, "shutdown": noop, "poweroff": noop}
 	for name, body := range cfg.Bin {
+		bin[name] = body
+	}
+	for name, body := range bin {
 		if err := os.WriteFile(filepath.Join(s.binDir, name), []byte(body), 0o755); err != nil {
 			t.Fatalf("write fake %s: %v", name, err)
 		}
@@ -99,8 +104,15 @@ func Start(t testing.TB, cfg Config) *Server {
 	return s
 }
 
+// noop stands in for commands that must never run for real in a test.
+const noop = "#!/bin/sh\nexit 0\n"
+
 // Addr is the host:port the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ln.Addr().String()
+}
 
 // Host is the listening IP address.
 func (s *Server) Host() string {
@@ -153,15 +165,44 @@ func (s *Server) Close() {
 	for c := range s.conns {
 		_ = c.Close()
 	}
+	ln := s.ln
 	s.mu.Unlock()
-	_ = s.ln.Close()
+	_ = ln.Close()
 	s.wg.Wait()
+}
+
+// Reboot simulates a reboot in the background: every connection drops and
+// the listener closes, onDown runs (e.g. to clear /run), and after delay the
+// server listens again on the same address with the same host key.
+func (s *Server) Reboot(delay time.Duration, onDown func()) {
+	addr := s.Addr()
+	go func() {
+		s.Close()
+		if onDown != nil {
+			onDown()
+		}
+		timer := time.NewTimer(delay)
+		<-timer.C
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			s.t.Errorf("sshtest: listen again on %s: %v", addr, err)
+			return
+		}
+		s.mu.Lock()
+		s.ln, s.closed = ln, false
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go s.acceptLoop()
+	}()
 }
 
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
