@@ -68,6 +68,9 @@ func (v *validator) cluster() {
 	if c.DatastoreEndpoint != "" {
 		v.check("cluster.datastore_endpoint", checkDatastore(c.DatastoreEndpoint))
 	}
+	if c.Kubeconfig == "" {
+		v.check("cluster.kubeconfig", "is empty; give the file to write the kubeconfig to")
+	}
 	v.atLeastOne("cluster.batch_size", c.BatchSize, "agents joined per batch")
 	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
 	v.positive("cluster.reboot_timeout", c.RebootTimeout)
