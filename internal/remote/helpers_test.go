@@ -130,3 +130,5 @@ func mustContain(t *testing.T, s string, subs ...string) {
 		}
 	}
 }
+
+func marshalKey(s *sshtest.Server) []byte { return ssh.MarshalAuthorizedKey(s.HostKey()) }

@@ -1,0 +1,172 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
+)
+
+func TestRunExitErrorRedacted(t *testing.T) {
+	const token = "K10run-test-token::server:zzz"
+	redact.Add(token)
+	e := newEnv(t)
+	s := e.server(sshtest.Config{})
+	e.trust(s)
+	c := e.dial(target(s), e.opts())
+	tests := []struct {
+		name     string
+		cmd      Cmd
+		code     int
+		stdout   string
+		contains []string
+	}{
+		{"ok with stdin", Cmd{Script: "cat", Stdin: []byte("in")}, 0, "in", nil},
+		{"quotes survive", Cmd{Script: `printf '%s' "it's"`}, 0, "it's", nil},
+		{"exit 3 redacted", Cmd{Script: "echo out; echo bad " + token + " >&2; exit 3"}, 3, "out\n",
+			[]string{"status 3", "bad ***", s.Host()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.Run(ctxT(t), tt.cmd)
+			if res.ExitCode != tt.code || string(res.Stdout) != tt.stdout {
+				t.Errorf("exit %d stdout %q, want %d %q", res.ExitCode, res.Stdout, tt.code, tt.stdout)
+			}
+			if tt.code == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ee *ExitError
+			if !errors.As(err, &ee) || ee.ExitCode != tt.code {
+				t.Fatalf("err = %v, want *ExitError %d", err, tt.code)
+			}
+			mustContain(t, err.Error(), tt.contains...)
+			if strings.Contains(err.Error(), token) || strings.Contains(string(res.Stderr), token) {
+				t.Error("token leaked")
+			}
+		})
+	}
+}
+
+func TestRunReconnectsAfterDrop(t *testing.T) {
+	e := newEnv(t)
+	s := e.server(sshtest.Config{})
+	e.trust(s)
+	c := e.dial(target(s), e.opts())
+	c.mu.Lock()
+	old := c.cur
+	c.mu.Unlock()
+	_ = old.client.Close() // the connection dies under the client
+	<-old.dead
+	res, err := c.Run(ctxT(t), Cmd{Script: "echo again"})
+	if err != nil || strings.TrimSpace(string(res.Stdout)) != "again" {
+		t.Fatalf("Run after drop = %q, %v", res.Stdout, err)
+	}
+}
+
+func TestRunContextCancel(t *testing.T) {
+	e := newEnv(t)
+	s := e.server(sshtest.Config{})
+	e.trust(s)
+	c := e.dial(target(s), e.opts())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.Run(ctx, Cmd{Script: "exec sleep 30"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+}
+
+// TestKeepAliveDetectsDeadPeer: a peer that stops answering (TCP open,
+// SSH silent) is detected and the connection closed.
+func TestKeepAliveDetectsDeadPeer(t *testing.T) {
+	e := newEnv(t)
+	s := e.server(sshtest.Config{})
+	e.trust(s)
+	// A proxy that can freeze traffic in both directions.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	freeze, stop := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go func() {
+		a, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			return
+		}
+		pipe := func(dst, src net.Conn) { _, _ = io.Copy(dst, frozenReader{src, freeze, stop}) }
+		go pipe(a, b)
+		pipe(b, a)
+	}()
+	o := e.opts()
+	o.KeepAlive = 50 * time.Millisecond
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	e.appendKnown(fmt.Sprintf("[127.0.0.1]:%s %s", port, strings.TrimSpace(string(marshalKey(s)))))
+	tg := Target{Alias: "127.0.0.1"}
+	if _, err := fmt.Sscan(port, &tg.Port); err != nil {
+		t.Fatal(err)
+	}
+	c := e.dial(tg, o)
+	c.mu.Lock()
+	cn := c.cur
+	c.mu.Unlock()
+	close(freeze)
+	select {
+	case <-cn.dead:
+	case <-ctxT(t).Done():
+		t.Fatal("dead peer not detected")
+	}
+}
+
+type frozenReader struct {
+	r            io.Reader
+	freeze, stop chan struct{}
+}
+
+func (f frozenReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	select {
+	case <-f.freeze:
+		<-f.stop // swallow until the test ends: the peer went silent
+		return 0, io.EOF
+	default:
+	}
+	return n, err
+}
+
+func TestIsRetryable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&HostKeyError{Kind: HostKeyChanged}, false},
+		{fmt.Errorf("wrapped: %w", &AuthError{}), false},
+		{&SudoError{Err: ErrNoSudo}, false},
+		{&ExitError{ExitCode: 1}, false},
+		{context.Canceled, false},
+		{fmt.Errorf("x: %w", io.EOF), true},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{errConnLost, true},
+	}
+	for _, tt := range tests {
+		if got := IsRetryable(tt.err); got != tt.want {
+			t.Errorf("IsRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
