@@ -1,0 +1,162 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Address offsets inside the fleet subnet (the gateway is usually .1).
+const (
+	mirrorOffset  = 2
+	bastionOffset = 3
+	hostOffset    = 10
+)
+
+// createNetwork creates the fleet's bridge network. Docker picks a free subnet;
+// the network is then re-created with that subnet pinned, because Docker only
+// honours fixed container addresses (--ip) on networks with a user-set subnet.
+// Every host gets its fixed address, so addresses survive restarts.
+func (f *Fleet) createNetwork(ctx context.Context) error {
+	label := Label + "=" + f.Name
+	if _, err := docker(ctx, "network", "create", "--label", label, f.Network); err != nil {
+		return fmt.Errorf("create network: %w", err)
+	}
+	out, err := docker(ctx, "network", "inspect", "--format",
+		"{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", f.Network)
+	if err != nil {
+		return fmt.Errorf("inspect network: %w", err)
+	}
+	fields := strings.Fields(out)
+	if len(fields) == 0 {
+		return fmt.Errorf("network %s has no IPv4 subnet (%q)", f.Network, out)
+	}
+	subnet, err := netip.ParsePrefix(fields[0])
+	if err != nil {
+		return fmt.Errorf("network %s subnet: %w", f.Network, err)
+	}
+	if _, err := docker(ctx, "network", "rm", f.Network); err != nil {
+		return fmt.Errorf("re-create network: %w", err)
+	}
+	args := []string{"network", "create", "--label", label, "--subnet", subnet.String()}
+	if len(fields) > 1 {
+		args = append(args, "--gateway", fields[1])
+	}
+	if _, err := docker(ctx, append(args, f.Network)...); err != nil {
+		return fmt.Errorf("create network with subnet %s: %w", subnet, err)
+	}
+	return f.assignAddrs(subnet)
+}
+
+// assignAddrs gives every host its fixed address in subnet.
+func (f *Fleet) assignAddrs(subnet netip.Prefix) error {
+	size := 1 << (32 - subnet.Bits())
+	if hostOffset+len(f.Hosts)+1 > size {
+		return fmt.Errorf("subnet %s is too small for %d hosts", subnet, len(f.Hosts))
+	}
+	at := func(off int) string {
+		a := subnet.Masked().Addr().As4()
+		n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+		n += uint32(off)
+		return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}).String()
+	}
+	for i, h := range f.Hosts {
+		h.Addr = at(hostOffset + i)
+	}
+	if f.Mirror != nil {
+		f.Mirror.Addr = at(mirrorOffset)
+	}
+	if f.Bastion != nil {
+		f.Bastion.Addr = at(bastionOffset)
+	}
+	return nil
+}
+
+// Down removes the fleet's containers and network (its state dir stays).
+func (f *Fleet) Down(ctx context.Context) error { return Stop(ctx, f.Name) }
+
+// DownAll removes every fleet container and network on this Docker Engine:
+// all that carry the fleet label, and networks whose name starts with Prefix.
+func DownAll(ctx context.Context) error {
+	return down(ctx, "label="+Label, "")
+}
+
+// down removes the containers matching filter, then the matching networks.
+func down(ctx context.Context, filter, network string) error {
+	out, err := docker(ctx, "ps", "-aq", "--filter", filter)
+	if err != nil {
+		return fmt.Errorf("list fleet containers: %w", err)
+	}
+	ids := lines(out)
+	for len(ids) > 0 {
+		n := min(len(ids), 40)
+		if _, err := docker(ctx, append([]string{"rm", "-f", "-v"}, ids[:n]...)...); err != nil {
+			return fmt.Errorf("remove fleet containers: %w", err)
+		}
+		ids = ids[n:]
+	}
+	out, err = docker(ctx, "network", "ls", "-q", "--filter", filter)
+	if err != nil {
+		return fmt.Errorf("list fleet networks: %w", err)
+	}
+	nets := lines(out)
+	if network == "" {
+		byName, err := docker(ctx, "network", "ls", "-q", "--filter", "name=^"+Prefix)
+		if err != nil {
+			return fmt.Errorf("list fleet networks: %w", err)
+		}
+		nets = append(nets, lines(byName)...)
+	} else if _, err := docker(ctx, "network", "inspect", network); err == nil {
+		nets = append(nets, network)
+	}
+	for _, n := range dedupe(nets) {
+		if _, err := docker(ctx, "network", "rm", n); err != nil && !strings.Contains(err.Error(), "No such network") {
+			return fmt.Errorf("remove fleet network: %w", err)
+		}
+	}
+	return nil
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+const inotifyPath = "/proc/sys/fs/inotify/max_user_instances"
+
+// checkInotify makes sure the kernel allows enough inotify instances for
+// hosts systemd containers (each takes several; the default 128 stops a
+// large fleet from booting). It raises the limit when it can, else says how.
+func checkInotify(hosts int, log io.Writer) error {
+	b, err := os.ReadFile(inotifyPath)
+	if err != nil {
+		return nil // not Linux procfs: nothing to check
+	}
+	have, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	want := 512 + 16*hosts
+	if err != nil || have >= want {
+		return nil
+	}
+	if err := os.WriteFile(inotifyPath, []byte(strconv.Itoa(want)), 0o644); err != nil {
+		return fmt.Errorf("fs.inotify.max_user_instances is %d, %d hosts need %d: run sysctl -w fs.inotify.max_user_instances=%d (%v)",
+			have, hosts, want, want, err)
+	}
+	fmt.Fprintf(log, "raised fs.inotify.max_user_instances from %d to %d for %d systemd hosts\n", have, want, hosts)
+	return nil
+}
+
+// Stop removes the containers and network of the fleet called name.
+func Stop(ctx context.Context, name string) error {
+	return down(ctx, "label="+Label+"="+name, Prefix+name)
+}
