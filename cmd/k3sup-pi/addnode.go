@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// addNodeOptions are the `add-node` command's settings.
+type addNodeOptions struct {
+	*globalOptions
+	Host     string
+	Address  string
+	Role     string
+	Hostname string
+	User     string
+	Key      string
+}
+
+func newAddNodeCmd(g *globalOptions, s streams, runF func(context.Context, *addNodeOptions, *cobra.Command) error) *cobra.Command {
+	o := &addNodeOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "add-node",
+		Short: "Join one more host to a running cluster, touching no other node",
+		Long: `add-node prepares one host like up does (cmdline.txt, reboot, hostname), reads
+the join token from the first server, joins the host, waits until it is Ready and
+applies its labels and taints. Name a host of the inventory with --host, or give
+a new one with --address (and optionally --user, --key, --role, --hostname).
+Only the servers are read; no other node is changed.`,
+		Example: "  k3sup-pi add-node -i inventory.yml --host pi-07\n  k3sup-pi add-node --address 192.168.1.57 --hostname pi-07",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (o.Host == "") == (o.Address == "") {
+				return &usageError{msg: "add-node: give exactly one of --host NAME (from the inventory) or --address ADDR"}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o, cmd)
+			}
+			return runAddNode(cmd.Context(), o, cmd, s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname or address)")
+	f.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
+	f.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
+	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
+	f.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
+	f.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
+	return cmd
+}
+
+func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s streams) error {
+	inv, err := loadInventory(o.globalOptions, nil)
+	if err != nil {
+		return err
+	}
+	h, err := o.newHost(inv)
+	if err != nil {
+		return err
+	}
+	sub := *inv
+	sub.Hosts = append(inv.Servers(), h)
+	if h.Role == inventory.RoleServer {
+		sub.Hosts = inv.Servers()
+		if _, ok := inv.Host(h.Name()); !ok {
+			sub.Hosts = append(sub.Hosts, h)
+		}
+	}
+	p := ui.New(s.Err)
+	res, err := steps.Up(ctx, steps.Options{Inventory: &sub, Dial: newDialer(&sub, o.globalOptions, p), Log: p,
+		Only: []string{h.Name()}, JoinCheck: true})
+	if res != nil {
+		printSummary(p, res)
+	}
+	return err
+}
+
+// newHost finds the inventory host, or builds one from the flags.
+func (o *addNodeOptions) newHost(inv *inventory.Inventory) (inventory.Host, error) {
+	if o.Host != "" {
+		h, ok := inv.Host(o.Host)
+		if !ok {
+			return h, &usageError{msg: "add-node: host " + o.Host + " is not in " + inv.File + "; add it there or use --address"}
+		}
+		return h, nil
+	}
+	if o.Role != inventory.RoleAgent && o.Role != inventory.RoleServer {
+		return inventory.Host{}, &usageError{msg: "add-node: --role must be agent or server"}
+	}
+	if _, ok := inv.Host(o.Address); ok {
+		return inventory.Host{}, &usageError{msg: "add-node: " + o.Address + " is already in " + inv.File + "; use --host"}
+	}
+	return inventory.Host{Address: o.Address, Role: o.Role, Hostname: o.Hostname, User: o.User, Key: o.Key}, nil
+}

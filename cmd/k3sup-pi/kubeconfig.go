@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// kubeconfigOptions are the `kubeconfig` command's settings.
+type kubeconfigOptions struct {
+	*globalOptions
+	Merge         bool
+	Context       string
+	SwitchContext bool
+}
+
+func newKubeconfigCmd(g *globalOptions, s streams, runF func(context.Context, *kubeconfigOptions, *cobra.Command) error) *cobra.Command {
+	o := &kubeconfigOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "kubeconfig",
+		Short: "Print the cluster's kubeconfig, or merge it into your own",
+		Long: `kubeconfig reads k3s.yaml from the first server and prints it with the server
+address rewritten to the API endpoint and cluster, user and context named after
+the cluster. Nothing but the kubeconfig goes to stdout.
+
+With --merge it goes into $KUBECONFIG (first file) or ~/.kube/config instead:
+entries of the same name are replaced, everything else is kept, the old file is
+backed up and the new one is written 0600.`,
+		Example: "  k3sup-pi kubeconfig > ~/.kube/config\n  k3sup-pi kubeconfig --merge --context pis --switch-context",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o, cmd)
+			}
+			return runKubeconfig(cmd.Context(), o, cmd, s)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.Merge, "merge", false, "merge into $KUBECONFIG or ~/.kube/config instead of printing")
+	f.StringVar(&o.Context, "context", "", "name for the cluster, user and context (default: the cluster name)")
+	f.BoolVar(&o.SwitchContext, "switch-context", false, "with --merge: make it the current context")
+	return cmd
+}
+
+func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command, s streams) error {
+	inv, err := loadInventory(o.globalOptions, nil)
+	if err != nil {
+		return err
+	}
+	p := ui.New(s.Err)
+	name := inv.Cluster.Name
+	if o.Context != "" {
+		name = o.Context
+	}
+	data, err := steps.FetchKubeconfig(ctx, inv, newDialer(inv, o.globalOptions, p), name)
+	if err != nil {
+		return err
+	}
+	if !o.Merge {
+		_, err := s.Out.Write(data)
+		return err
+	}
+	path := mergeTarget()
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	merged, err := kubeconfig.Merge(old, data, o.SwitchContext)
+	if err != nil {
+		return fmt.Errorf("merge into %s: %w", path, err)
+	}
+	backup, err := kubeconfig.WriteFile(path, merged)
+	if err != nil {
+		return err
+	}
+	p.Phase(fmt.Sprintf("merged context %q into %s", name, path))
+	if backup != "" {
+		p.Hostf("backup", "%s", backup)
+	}
+	return nil
+}
+
+// mergeTarget is the first file of $KUBECONFIG, else ~/.kube/config.
+func mergeTarget() string {
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		return filepath.SplitList(env)[0]
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".kube", "config")
+}

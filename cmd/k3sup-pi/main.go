@@ -1,0 +1,61 @@
+// Command k3sup-pi brings up k3s on fleets of Raspberry Pis over SSH.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+)
+
+// Exit codes, mapped from typed errors in one place.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // a host or the cluster failed
+	exitBadInput = 2 // the inventory or the flags are wrong; nothing was touched
+	exitRefused  = 3 // preflight refused; nothing was touched
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, s streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	ui.New(s.Err).Errorf("%s", redact.Error(err))
+	return exitCode(err)
+}
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	var inv *inventory.Error
+	var usage *usageError
+	var refused *steps.RefusedError
+	switch {
+	case errors.As(err, &inv), errors.As(err, &usage):
+		return exitBadInput
+	case errors.As(err, &refused):
+		return exitRefused
+	}
+	return exitFailed
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return out.String(), errb.String(), code
+}
+
+func TestBadInventoryReportsEveryMistake(t *testing.T) {
+	inv := `cluster:
+  name: pis
+  batch_size: 0
+  tokn: abc
+hosts:
+  - address: 10.0.0.300
+  - address: 10.0.0.2
+    role: master
+  - address: 10.0.0.3
+    taints:
+      - "gpu=true:Sometimes"
+`
+	path := filepath.Join(t.TempDir(), "inventory.yml")
+	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "up", "-i", path)
+	if code != exitBadInput {
+		t.Fatalf("exit %d, want %d\n%s", code, exitBadInput, errOut)
+	}
+	if out != "" {
+		t.Errorf("stdout must stay empty on error, got %q", out)
+	}
+	for _, want := range []string{"inventory.yml:3:", "inventory.yml:4:", "inventory.yml:6:", "inventory.yml:8:", "inventory.yml:11:"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error output lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"unknown flag", []string{"up", "--no-such-flag"}, exitBadInput},
+		{"missing inventory", []string{"up", "-i", "/nonexistent/inventory.yml"}, exitBadInput},
+		{"add-node needs a host", []string{"add-node"}, exitBadInput},
+		{"help", []string{"--help"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, errOut, code := runCLI(t, tt.args...); code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+func TestUpFlagsReachOptions(t *testing.T) {
+	var got *upOptions
+	g := &globalOptions{}
+	cmd := newUpCmd(g, streams{}, func(_ context.Context, o *upOptions, _ *cobra.Command) error {
+		got = o
+		return nil
+	})
+	cmd.PersistentFlags().StringVarP(&g.Inventory, "inventory", "i", "", "")
+	cmd.SetArgs([]string{"--dry-run", "--allow-low-memory", "-i", "x.yml"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.DryRun || !got.AllowLowMemory || got.PreflightOnly || got.inventoryPath() != "x.yml" {
+		t.Errorf("options = %+v", got)
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// upOptions are the `up` command's settings, apart from the cobra plumbing.
+type upOptions struct {
+	*globalOptions
+	DryRun         bool
+	PreflightOnly  bool
+	AllowLowMemory bool
+}
+
+func newUpCmd(g *globalOptions, s streams, runF func(context.Context, *upOptions, *cobra.Command) error) *cobra.Command {
+	o := &upOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Bring every host of the inventory to a Ready k3s cluster",
+		Long: `up connects to every host, checks it (preflight), patches cmdline.txt for the
+memory cgroup and reboots where needed, installs the first server, further
+servers one at a time, agents in batches, then applies labels and taints and
+writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
+		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o, cmd)
+			}
+			return runUp(cmd.Context(), o, cmd, s)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what would change on each host and change nothing")
+	f.BoolVar(&o.PreflightOnly, "preflight-only", false, "run the checks on every host and stop")
+	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
+	overrideFlags(f)
+	return cmd
+}
+
+func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) error {
+	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	p := ui.New(s.Err)
+	res, err := steps.Up(ctx, steps.Options{
+		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
+		DryRun: o.DryRun, PreflightOnly: o.PreflightOnly, AllowLowMemory: o.AllowLowMemory,
+		WriteKubeconfig: true,
+	})
+	if res != nil {
+		switch {
+		case o.DryRun && err == nil:
+			printPlan(p, res)
+		case o.PreflightOnly:
+			printFindings(p, res)
+		default:
+			printSummary(p, res)
+		}
+	}
+	return err
+}
+
+// printPlan shows the dry run's plan per host.
+func printPlan(p *ui.Printer, res *steps.Result) {
+	rows := [][]string{{"HOST", "ROLE", "PLANNED CHANGES"}}
+	for _, hp := range res.Plans {
+		rows = append(rows, []string{hp.Host, hp.Role, describePlan(hp)})
+	}
+	p.Table(rows)
+	p.Phase("dry run: nothing was changed")
+}
+
+// describePlan says in words what a host's plan changes.
+func describePlan(hp steps.HostPlan) string {
+	var parts []string
+	if hp.Prep.SetHostname != "" {
+		parts = append(parts, "set hostname "+hp.Prep.SetHostname)
+	}
+	if hp.Prep.PatchCmdline {
+		parts = append(parts, "patch cmdline.txt")
+	}
+	if hp.Prep.Reboot {
+		parts = append(parts, "reboot")
+	}
+	k := hp.K3s
+	if k.WriteConfig {
+		parts = append(parts, "write config.yaml")
+	}
+	if k.Install {
+		parts = append(parts, "install k3s ("+k.InstallReason+")")
+	}
+	if k.Restart {
+		parts = append(parts, "restart k3s")
+	}
+	if k.Start {
+		parts = append(parts, "start k3s")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// printFindings lists the preflight findings.
+func printFindings(p *ui.Printer, res *steps.Result) {
+	if len(res.Findings) == 0 {
+		p.Phase("preflight: every check passed")
+		return
+	}
+	for _, f := range res.Findings {
+		p.Hostf(f.Host, "%s", f.String())
+	}
+}
+
+// printSummary shows what changed on each host.
+func printSummary(p *ui.Printer, res *steps.Result) {
+	rows := [][]string{{"HOST", "ROLE", "NODE", "CHANGES"}}
+	total := 0
+	for _, n := range res.Nodes {
+		changes := "none"
+		if len(n.Changes) > 0 {
+			changes = strings.Join(n.Changes, "; ")
+			total += len(n.Changes)
+		}
+		rows = append(rows, []string{n.Host.Name(), n.Host.Role, n.NodeName(), changes})
+	}
+	p.Table(rows)
+	if res.Kubeconfig != "" {
+		p.Phase("kubeconfig written to " + res.Kubeconfig)
+	}
+	p.Phase(fmt.Sprintf("%d changes on %d hosts", total, len(res.Nodes)))
+}

@@ -1,0 +1,171 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// kubeNode is the part of a Kubernetes Node object the steps read.
+type kubeNode struct {
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+	Taints      []string // key[=value]:Effect
+	Ready       bool
+	Version     string // kubelet version, the k3s version of the node
+}
+
+// cluster runs kubectl through `k3s kubectl` on one of the servers.
+type cluster struct {
+	servers []*Node
+}
+
+// kubectl runs `k3s kubectl ARGS` as root on the first reachable server other
+// than skip (the server being restarted). args are plain words, never secrets.
+func (c *cluster) kubectl(ctx context.Context, skip *Node, args ...string) ([]byte, error) {
+	var lastErr error
+	for _, s := range c.servers {
+		if s == skip || s.Conn == nil {
+			continue
+		}
+		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + shellJoin(args), Sudo: true})
+		if err == nil {
+			return res.Stdout, nil
+		}
+		lastErr = fmt.Errorf("kubectl %s on %s: %w", args[0], s.Conn.Name(), err)
+	}
+	if lastErr == nil {
+		lastErr = fmt.Errorf("kubectl %s: no server to run it on", args[0])
+	}
+	return nil, lastErr
+}
+
+// nodes lists the cluster's nodes by name.
+func (c *cluster) nodes(ctx context.Context, skip *Node) (map[string]kubeNode, error) {
+	out, err := c.kubectl(ctx, skip, "get", "nodes", "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	return parseNodes(out)
+}
+
+// parseNodes decodes `kubectl get nodes -o json`.
+func parseNodes(data []byte) (map[string]kubeNode, error) {
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name        string            `json:"name"`
+				Labels      map[string]string `json:"labels"`
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
+				Taints []struct{ Key, Value, Effect string } `json:"taints"`
+			} `json:"spec"`
+			Status struct {
+				Conditions []struct{ Type, Status string } `json:"conditions"`
+				NodeInfo   struct {
+					KubeletVersion string `json:"kubeletVersion"`
+				} `json:"nodeInfo"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("decode node list: %w", err)
+	}
+	out := make(map[string]kubeNode, len(list.Items))
+	for _, it := range list.Items {
+		n := kubeNode{Name: it.Metadata.Name, Labels: it.Metadata.Labels, Annotations: it.Metadata.Annotations,
+			Version: it.Status.NodeInfo.KubeletVersion}
+		for _, t := range it.Spec.Taints {
+			n.Taints = append(n.Taints, formatTaint(t.Key, t.Value, t.Effect))
+		}
+		for _, c := range it.Status.Conditions {
+			if c.Type == "Ready" {
+				n.Ready = c.Status == "True"
+			}
+		}
+		out[n.Name] = n
+	}
+	return out, nil
+}
+
+func formatTaint(key, value, effect string) string {
+	if value == "" {
+		return key + ":" + effect
+	}
+	return key + "=" + value + ":" + effect
+}
+
+// waitReady polls until every named node is Ready (and on version, when given),
+// or the timeout passes; the error then names the nodes still missing.
+func (c *cluster) waitReady(ctx context.Context, names []string, version string, timeout time.Duration, skip *Node) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var missing []string
+	var lastErr error
+	for {
+		nodes, err := c.nodes(ctx, skip)
+		if err == nil {
+			missing = notReady(nodes, names, version)
+			if len(missing) == 0 {
+				return nil
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if len(missing) == 0 && lastErr != nil {
+				return fmt.Errorf("wait for nodes to be Ready: %w", lastErr)
+			}
+			return fmt.Errorf("nodes not Ready after %s: %s", timeout, strings.Join(missing, ", "))
+		case <-tick.C:
+		}
+	}
+}
+
+// notReady lists the named nodes that are absent, not Ready, or on another version.
+func notReady(nodes map[string]kubeNode, names []string, version string) []string {
+	var out []string
+	for _, name := range names {
+		n, ok := nodes[name]
+		switch {
+		case !ok:
+			out = append(out, name+" (not registered)")
+		case !n.Ready:
+			out = append(out, name+" (NotReady)")
+		case version != "" && n.Version != version:
+			out = append(out, fmt.Sprintf("%s (on %s)", name, n.Version))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shellJoin quotes words for sh; inventory values are validated, but quoting
+// keeps a stray character from ever becoming shell syntax.
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = shellQuote(w)
+	}
+	return strings.Join(q, " ")
+}
+
+// shellQuote wraps s in single quotes for sh.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

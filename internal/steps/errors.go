@@ -1,0 +1,47 @@
+package steps
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// sprintf is fmt.Sprintf, short for the many progress messages.
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// joinErrors joins the non-nil errors, or returns nil when there are none.
+func joinErrors(errs []error) error {
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
+}
+
+// RefusedError is returned when preflight found problems: nothing was changed.
+type RefusedError struct{ Findings []string }
+
+// Error lists every finding that stopped the run.
+func (e *RefusedError) Error() string {
+	msg := "preflight refused the run; nothing was changed:"
+	for _, f := range e.Findings {
+		msg += "\n  " + f
+	}
+	return msg
+}
+
+// cut is strings.Cut, kept here to spare an import in the phase code.
+func cut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }
+
+// sameFile reports whether path holds exactly data.
+func sameFile(path string, data []byte) (bool, error) {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(old, data), nil
+}

@@ -1,0 +1,66 @@
+package steps
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestDiffMeta(t *testing.T) {
+	managed := map[string]string{managedLabelsAnno: "disk", managedTaintsAnno: "gpu=yes:NoSchedule"}
+	tests := []struct {
+		name string
+		node kubeNode
+		want metaWant
+		out  metaChange
+	}{
+		{"fresh node gets labels, taints and the record",
+			kubeNode{Labels: map[string]string{"kubernetes.io/os": "linux"}},
+			metaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
+			metaChange{Label: []string{"disk=ssd"}, Taint: []string{"gpu=yes:NoSchedule"},
+				Annotate: []string{managedLabelsAnno + "=disk", managedTaintsAnno + "=gpu=yes:NoSchedule"}}},
+		{"in step: nothing",
+			kubeNode{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
+			metaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
+			metaChange{}},
+		{"removed from the inventory: removed from the node, foreign labels kept",
+			kubeNode{Labels: map[string]string{"disk": "ssd", "team": "a"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
+			metaWant{},
+			metaChange{Label: []string{"disk-"}, Taint: []string{"gpu:NoSchedule-"},
+				Annotate: []string{managedLabelsAnno + "=", managedTaintsAnno + "="}}},
+		{"changed value overwritten",
+			kubeNode{Labels: map[string]string{"disk": "sd"}, Annotations: map[string]string{managedLabelsAnno: "disk", managedTaintsAnno: ""}},
+			metaWant{Labels: map[string]string{"disk": "ssd"}},
+			metaChange{Label: []string{"disk=ssd"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := diffMeta(tt.node, tt.want); !reflect.DeepEqual(got, tt.out) {
+				t.Errorf("diffMeta =\n %#v\nwant\n %#v", got, tt.out)
+			}
+		})
+	}
+}
+
+func TestParseNodes(t *testing.T) {
+	data := []byte(`{"items":[{"metadata":{"name":"pi1","labels":{"a":"b"}},
+	 "spec":{"taints":[{"key":"k","effect":"NoSchedule"},{"key":"x","value":"y","effect":"NoExecute"}]},
+	 "status":{"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":"True"}],
+	 "nodeInfo":{"kubeletVersion":"v1.31.4+k3s1"}}},
+	 {"metadata":{"name":"pi2"},"status":{"conditions":[{"type":"Ready","status":"Unknown"}]}}]}`)
+	nodes, err := parseNodes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := nodes["pi1"]; !n.Ready || n.Version != "v1.31.4+k3s1" || !reflect.DeepEqual(n.Taints, []string{"k:NoSchedule", "x=y:NoExecute"}) {
+		t.Errorf("pi1 = %+v", n)
+	}
+	if nodes["pi2"].Ready {
+		t.Error("pi2 should not be Ready")
+	}
+	if got := notReady(nodes, []string{"pi1", "pi2", "pi3"}, "v1.31.4+k3s1"); !reflect.DeepEqual(got, []string{"pi2 (NotReady)", "pi3 (not registered)"}) {
+		t.Errorf("notReady = %v", got)
+	}
+	if _, err := parseNodes([]byte("not json")); err == nil {
+		t.Error("want an error for bad JSON")
+	}
+}

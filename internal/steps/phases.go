@@ -1,0 +1,229 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
+)
+
+// prepare sets hostnames and patches cmdline.txt on every host in parallel,
+// then reboots the changed hosts together and verifies the memory cgroup.
+func (r *run) prepare(ctx context.Context) error {
+	limit := r.inv.Cluster.Concurrency
+	err := forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
+		p := r.prep[n]
+		if p.SetHostname != "" {
+			if err := setHostname(ctx, n, p.SetHostname); err != nil {
+				return err
+			}
+		}
+		if p.PatchCmdline {
+			return patchCmdline(ctx, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
+		p := r.prep[n]
+		if !p.Reboot {
+			return nil
+		}
+		r.opt.Log.Hostf(n.Host.Name(), "rebooting: %s", p.RebootReason)
+		return rebootAndVerify(ctx, n, r.inv.Cluster.RebootTimeout, p.RebootReason)
+	})
+}
+
+// stage readies the installer (and offline, the binary) on every host that
+// will install, all in parallel, before the first server starts.
+func (r *run) stage(ctx context.Context) error {
+	var todo []*Node
+	for _, n := range r.touched() {
+		if r.k3s[n].Install {
+			todo = append(todo, n)
+		}
+	}
+	return forEach(ctx, todo, r.inv.Cluster.Concurrency, r.in.stage)
+}
+
+// firstServer brings up the init server, waits for its API and reads the
+// node-token and k3s.yaml that the rest of the run needs.
+func (r *run) firstServer(ctx context.Context) error {
+	first := r.servers[0]
+	if r.touch(first) {
+		if err := r.ensureToken(); err != nil {
+			return err
+		}
+		if err := r.ensureNode(ctx, first, nil); err != nil {
+			return err
+		}
+	}
+	if err := r.readJoinToken(ctx); err != nil {
+		return err
+	}
+	y, err := readRootFile(ctx, first, kubeconfigK3s)
+	if err != nil {
+		return err
+	}
+	r.k3sYAML = y
+	return nil
+}
+
+// ensureNode renders, plans and applies k3s on one node, then waits until it
+// is Ready (on the wanted version). kubectl runs on a server other than skip.
+func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
+	cfg, err := r.config(n)
+	if err != nil {
+		return err
+	}
+	p, _, err := r.planK3s(n)
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Host.Name(), err)
+	}
+	r.k3s[n] = p
+	if !p.Changed() {
+		return nil
+	}
+	if err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p); err != nil {
+		return err
+	}
+	return r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip)
+}
+
+// readyVersion is the version nodes must report, when the inventory pins one.
+func (r *run) readyVersion() string {
+	if r.in.bundleHash != "" {
+		return ""
+	}
+	return r.inv.Cluster.K3sVersion
+}
+
+// moreServers joins (or upgrades) further servers one at a time, each Ready
+// before the next, so etcd keeps its quorum.
+func (r *run) moreServers(ctx context.Context) error {
+	for _, n := range r.servers[1:] {
+		if !r.touch(n) {
+			continue
+		}
+		if err := r.ensureNode(ctx, n, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agentBatches joins (or upgrades) the agents that need it, in batches: every
+// node of a batch Ready before the next batch starts.
+func (r *run) agentBatches(ctx context.Context) error {
+	var todo []*Node
+	for _, n := range r.agents {
+		if r.touch(n) {
+			todo = append(todo, n)
+		}
+	}
+	size := r.inv.Cluster.BatchSize
+	for i := 0; i < len(todo); i += size {
+		batch := todo[i:min(i+size, len(todo))]
+		if err := r.agentBatch(ctx, batch, i/size+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
+	var changed []string
+	err := forEach(ctx, batch, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+		cfg, err := r.config(n)
+		if err != nil {
+			return err
+		}
+		p, _, err := r.planK3s(n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Host.Name(), err)
+		}
+		r.k3s[n] = p
+		if !p.Changed() {
+			return nil
+		}
+		return r.in.ensureK3s(ctx, n, "agent", cfg, p)
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range batch {
+		if r.k3s[n].Changed() {
+			changed = append(changed, n.NodeName())
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	r.opt.Log.Hostf("batch", "%d: waiting for %d nodes to be Ready", num, len(changed))
+	return r.cl.waitReady(ctx, changed, r.readyVersion(), r.inv.Cluster.ReadyTimeout, nil)
+}
+
+// labelAndTaint brings every node's labels and taints to the inventory's.
+func (r *run) labelAndTaint(ctx context.Context) error {
+	current, err := r.cl.nodes(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, n := range r.touched() {
+		kn, ok := current[n.NodeName()]
+		if !ok {
+			return fmt.Errorf("node %s (%s) is not in the cluster", n.NodeName(), n.Host.Name())
+		}
+		m := diffMeta(kn, r.metaWant(n))
+		if m.empty() {
+			continue
+		}
+		if err := r.cl.applyMeta(ctx, n.NodeName(), m); err != nil {
+			return err
+		}
+		if len(m.Label)+len(m.Taint) > 0 {
+			n.note("labels/taints: %v %v", m.Label, m.Taint)
+		}
+	}
+	return nil
+}
+
+// metaWant is what the inventory asks one node to carry.
+func (r *run) metaWant(n *Node) metaWant {
+	w := metaWant{Labels: map[string]string{}}
+	for k, v := range n.Host.Labels {
+		w.Labels[k] = v
+	}
+	w.Taints = append(w.Taints, n.Host.Taints...)
+	if n.Host.Role == "server" && r.inv.Cluster.TaintServers {
+		w.Taints = append(w.Taints, ControlPlaneTaint)
+	}
+	if n.Host.Role == "agent" && r.inv.Cluster.LabelWorkers {
+		k, v, _ := cut(WorkerLabel, "=")
+		w.Labels[k] = v
+	}
+	return w
+}
+
+// writeKubeconfig writes the cluster's kubeconfig (server rewritten to the API
+// endpoint, entries named after the cluster, 0600) unless it is already current.
+func (r *run) writeKubeconfig(ctx context.Context) error {
+	if !r.opt.WriteKubeconfig || r.inv.Cluster.Kubeconfig == "" {
+		return nil
+	}
+	out, err := kubeconfig.Rewrite(r.k3sYAML, r.inv.Cluster.Name, r.serverURL())
+	if err != nil {
+		return err
+	}
+	path := r.inv.Cluster.Kubeconfig
+	if same, _ := sameFile(path, out); same {
+		return nil
+	}
+	if _, err := kubeconfig.WriteFile(path, out); err != nil {
+		return err
+	}
+	r.result.Kubeconfig = path
+	return nil
+}

@@ -1,0 +1,108 @@
+package steps
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
+	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// gather reads the host's facts in one remote command, as root so that the
+// root-only files (config.yaml) can be hashed.
+func gather(ctx context.Context, n *Node) error {
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: facts.Script(), Sudo: true})
+	if err != nil {
+		return fmt.Errorf("gather facts on %s: %w", n.Conn.Name(), err)
+	}
+	f, err := facts.Parse(res.Stdout)
+	if err != nil {
+		return fmt.Errorf("gather facts on %s: %w", n.Conn.Name(), err)
+	}
+	n.Facts = f
+	return nil
+}
+
+// setHostname renames the host the way systemd does, and keeps /etc/hosts
+// resolving the new name on 127.0.1.1 as Raspberry Pi OS and Ubuntu expect.
+func setHostname(ctx context.Context, n *Node, name string) error {
+	q := shellQuote(name)
+	script := `set -e
+name=` + q + `
+if ! hostnamectl set-hostname "$name" 2>/dev/null; then
+  hostname "$name"
+  printf '%s\n' "$name" > /etc/hostname
+fi
+if grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts; then
+  sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1\t$name/" /etc/hosts
+else
+  printf '127.0.1.1\t%s\n' "$name" >> /etc/hosts
+fi`
+	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
+		return fmt.Errorf("set hostname %s on %s: %w", name, n.Conn.Name(), err)
+	}
+	n.Facts.Hostname = name
+	n.note("hostname set to %s", name)
+	return nil
+}
+
+// BackupSuffix is appended to cmdline.txt for the copy k3sup-pi keeps of the
+// original; `reset --restore-cmdline` puts it back.
+const BackupSuffix = ".k3sup-pi.bak"
+
+// patchCmdline adds the cgroup flags to cmdline.txt in one root script: it
+// refuses when the file changed since the facts were read (a concurrent edit is
+// never lost), keeps the first-seen original as a backup, writes a temp file in
+// the same directory, syncs and renames it over the original. No chmod or chown
+// of the boot partition's own files: on a Pi it is vfat, which refuses them.
+func patchCmdline(ctx context.Context, n *Node) error {
+	path := n.Facts.CmdlinePath
+	patched, changed, err := cmdline.Patch(n.Facts.Cmdline)
+	if err != nil {
+		return fmt.Errorf("patch %s on %s: %w", path, n.Conn.Name(), err)
+	}
+	if !changed {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(n.Facts.Cmdline))
+	script := `set -e
+p=` + shellQuote(path) + `
+if ! echo "` + hex.EncodeToString(sum[:]) + `  $p" | sha256sum -c --status; then
+  echo "$p changed while k3sup-pi was running; nothing written, run again" >&2; exit 3
+fi
+test -e "$p` + BackupSuffix + `" || cp -p "$p" "$p` + BackupSuffix + `"
+tmp="$p.k3sup-pi.tmp"
+cat > "$tmp"
+chmod --reference="$p" "$tmp" 2>/dev/null || true
+sync
+mv -f "$tmp" "$p"
+sync`
+	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true, Stdin: []byte(patched)}); err != nil {
+		return fmt.Errorf("write %s on %s: %w", path, n.Conn.Name(), err)
+	}
+	n.Facts.Cmdline = patched
+	n.note("%s: cgroup flags added (backup %s%s)", path, path, BackupSuffix)
+	return nil
+}
+
+// rebootAndVerify reboots the host, waits for it, reads its facts again and
+// checks that the memory cgroup is really on now.
+func rebootAndVerify(ctx context.Context, n *Node, timeout time.Duration, reason string) error {
+	start := time.Now()
+	if err := n.Conn.Reboot(ctx, timeout); err != nil {
+		return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+	}
+	n.note("rebooted (%s) in %s", reason, time.Since(start).Round(time.Second))
+	if err := gather(ctx, n); err != nil {
+		return err
+	}
+	if f := preflight.MemoryCgroupAfterReboot(n.Conn.Name(), n.Facts); f != nil {
+		return fmt.Errorf("%s", f.String())
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+)
+
+// run is the state of one `up`: the hosts, their plans and the cluster secrets.
+type run struct {
+	opt       Options
+	inv       *inventory.Inventory
+	nodes     []*Node
+	servers   []*Node // inventory order; the first is the init server
+	agents    []*Node
+	cl        *cluster
+	in        *installer
+	prep      map[*Node]PrepPlan
+	k3s       map[*Node]K3sPlan
+	token     string // the cluster token written into the first server's config
+	joinToken string // the first server's node-token (K10<ca-hash>::server:<secret>)
+	k3sYAML   []byte
+	timings   []string
+	result    *Result
+}
+
+// newRun validates the install source, connects to every host, gathers facts
+// and runs preflight: after it, nothing has been changed anywhere.
+func newRun(ctx context.Context, opt Options) (*run, error) {
+	in, err := newInstaller(opt.Inventory.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{opt: opt, inv: opt.Inventory, in: in, prep: map[*Node]PrepPlan{}, k3s: map[*Node]K3sPlan{}, result: &Result{}}
+	opt.Log.Phase("connect and gather facts")
+	nodes, err := connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	r.nodes = nodes
+	r.result.Nodes = nodes
+	for _, n := range nodes {
+		if n.Host.Role == "server" {
+			r.servers = append(r.servers, n)
+		} else {
+			r.agents = append(r.agents, n)
+		}
+	}
+	r.cl = &cluster{servers: r.servers}
+	opt.Log.Phase("preflight")
+	r.result.Findings, err = runPreflight(r.inv, r.touched(), opt.AllowLowMemory, opt.Log)
+	if err != nil {
+		closeAll(nodes)
+		return nil, err
+	}
+	return r, nil
+}
+
+// touched lists the nodes this run may change.
+func (r *run) touched() []*Node {
+	var out []*Node
+	for _, n := range r.nodes {
+		if r.touch(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// plan computes every host's plan from its facts. Tokens that already exist
+// are read (never created) so that a dry run on a healthy cluster shows no change.
+func (r *run) plan(ctx context.Context) error {
+	if err := r.readTokens(ctx); err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range r.touched() {
+		r.prep[n] = PlanPrep(n.Facts, n.Host.Hostname)
+		p, known, err := r.planK3s(n)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.Host.Name(), err))
+			continue
+		}
+		r.k3s[n] = p
+		r.result.Plans = append(r.result.Plans, HostPlan{Host: n.Host.Name(), Role: n.Host.Role, Prep: r.prep[n], K3s: p, Known: known})
+	}
+	if len(errs) > 0 {
+		return &RefusedError{Findings: errorStrings(errors.Join(errs...))}
+	}
+	return nil
+}
+
+// planK3s plans k3s on one node; known is false when its config cannot be
+// rendered yet (the token is created later in the run).
+func (r *run) planK3s(n *Node) (K3sPlan, bool, error) {
+	want := K3sWant{Role: n.Host.Role, Version: r.inv.Cluster.K3sVersion, BinaryHash: r.in.bundleHash}
+	if r.in.bundleHash != "" {
+		want.Version = ""
+	}
+	known := r.tokenFor(n) != ""
+	if known {
+		cfg, err := r.config(n)
+		if err != nil {
+			return K3sPlan{}, false, err
+		}
+		want.ConfigHash = hashBytes(cfg)
+	}
+	p, err := PlanK3s(n.Facts, want)
+	return p, known, err
+}
+
+func errorStrings(err error) []string {
+	var out []string
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}

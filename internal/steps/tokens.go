@@ -1,0 +1,167 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
+	"gopkg.in/yaml.v3"
+)
+
+// readTokens finds the secrets that already exist, without creating any: the
+// inventory's token, else the one in the first server's config.yaml; and the
+// first server's node-token when k3s runs there.
+func (r *run) readTokens(ctx context.Context) error {
+	tok, err := r.inv.TokenValue()
+	if err != nil {
+		return err
+	}
+	first := r.servers[0]
+	if tok == "" && first.Facts.ConfigHash != "" {
+		if tok, err = configToken(ctx, first); err != nil {
+			return err
+		}
+	}
+	r.setToken(tok)
+	if first.Facts.K3sRole == "server" && first.Facts.ServiceActive {
+		if err := r.readJoinToken(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setToken records the cluster token and registers it for redaction.
+func (r *run) setToken(tok string) {
+	r.token = tok
+	redact.Add(tok)
+}
+
+// ensureToken creates a random cluster token when none exists yet.
+func (r *run) ensureToken() error {
+	if r.token != "" {
+		return nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("create a cluster token: %w", err)
+	}
+	r.setToken(hex.EncodeToString(b))
+	return nil
+}
+
+// readJoinToken reads the first server's node-token, which joining nodes use:
+// it pins the cluster CA, so a node never joins an impostor.
+func (r *run) readJoinToken(ctx context.Context) error {
+	out, err := readRootFile(ctx, r.servers[0], nodeTokenPath)
+	if err != nil {
+		return err
+	}
+	tok := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(tok, "K10") {
+		return fmt.Errorf("%s on %s does not hold a k3s node token", nodeTokenPath, r.servers[0].Conn.Name())
+	}
+	redact.Add(tok)
+	r.joinToken = tok
+	return nil
+}
+
+// configToken reads the token from the first server's current config.yaml.
+func configToken(ctx context.Context, n *Node) (string, error) {
+	out, err := readRootFile(ctx, n, ConfigPath)
+	if err != nil {
+		return "", err
+	}
+	var cfg struct {
+		Token string `yaml:"token"`
+	}
+	if err := yaml.Unmarshal(out, &cfg); err != nil {
+		return "", fmt.Errorf("read %s on %s: %w", ConfigPath, n.Conn.Name(), err)
+	}
+	return cfg.Token, nil
+}
+
+// tokenFor is the token a node's config carries, "" when not known yet.
+func (r *run) tokenFor(n *Node) string {
+	if n == r.servers[0] {
+		return r.token
+	}
+	return r.joinToken
+}
+
+// serverURL is where nodes join: the API endpoint when the inventory sets one
+// (a load balancer or virtual IP), else the first server.
+func (r *run) serverURL() string {
+	host, port := r.endpoint()
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// endpoint splits the API endpoint into host and port (default 6443).
+func (r *run) endpoint() (string, string) {
+	ep := r.inv.Cluster.APIEndpoint
+	if ep == "" {
+		ep = r.servers[0].Host.Address
+	}
+	if h, p, err := net.SplitHostPort(ep); err == nil {
+		return h, p
+	}
+	return strings.Trim(ep, "[]"), "6443"
+}
+
+// config renders a node's config.yaml.
+func (r *run) config(n *Node) ([]byte, error) {
+	c := r.inv.Cluster
+	node := k3sconfig.Node{Role: n.Host.Role, NodeName: n.NodeName(), Token: r.tokenFor(n)}
+	if n.Host.Role == "server" {
+		host, _ := r.endpoint()
+		node.TLSSANs = dedupe(host, n.Host.Address)
+		node.DatastoreEndpoint = c.DatastoreEndpoint
+		node.Extra = without(c.ServerConfig, "cluster-init")
+		if n == r.servers[0] {
+			node.ClusterInit = r.inv.EmbeddedEtcd()
+		} else {
+			node.ServerURL = r.serverURL()
+		}
+	} else {
+		node.ServerURL = r.serverURL()
+		node.Extra = c.AgentConfig
+	}
+	out, err := k3sconfig.Render(node)
+	if err != nil {
+		return nil, fmt.Errorf("render config for %s: %w", n.Host.Name(), err)
+	}
+	return out, nil
+}
+
+func hashBytes(b []byte) string { return k3sconfig.Hash(b) }
+
+func dedupe(items ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range items {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// without copies m less the named key.
+func without(m map[string]any, key string) map[string]any {
+	if _, ok := m[key]; !ok {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
