@@ -100,12 +100,23 @@ func execKubectl(args []string) int {
 	env := os.Environ()
 	if os.Getenv("KUBECONFIG") == "" && !hasKubeconfigFlag(args) {
 		if _, err := os.Stat(kubeconfigPath()); err == nil {
+			env = withoutKey(env, "KUBECONFIG")
 			env = append(env, "KUBECONFIG="+kubeconfigPath())
 		}
 	}
 	err := syscall.Exec(bin, append([]string{"kubectl"}, args...), env)
 	fmt.Fprintf(os.Stderr, "k3s kubectl: exec %s: %v\n", bin, err)
 	return 1
+}
+
+func withoutKey(env []string, key string) []string {
+	out := env[:0:0]
+	for _, e := range env {
+		if !strings.HasPrefix(e, key+"=") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func hasKubeconfigFlag(args []string) bool {
