@@ -1,0 +1,91 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/e2e/fleet"
+	"github.com/k3sup-pi/k3sup-pi/e2e/standin"
+)
+
+// TestStandinByHand installs the stand-in k3s by hand, as a user following
+// the k3s docs would (binary + install.sh, INSTALL_K3S_SKIP_DOWNLOAD=true),
+// on 1 server and 2 agents: the real kubectl on the server lists 3 Ready
+// nodes, and an agent given a wrong token fails its service with k3s's log.
+func TestStandinByHand(t *testing.T) {
+	f := startFleet(t, "standin", 3, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bundle := t.TempDir()
+	if err := standin.Bundle(ctx, bundle, v1); err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+	for _, h := range f.Hosts {
+		for src, dst := range map[string]string{"k3s": "/usr/local/bin/k3s", "install.sh": "/root/install.sh"} {
+			if err := f.CopyTo(ctx, h, filepath.Join(bundle, src), dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hostExec(t, f, h, "chown root:root /usr/local/bin/k3s && chmod 755 /usr/local/bin/k3s")
+	}
+	server, agents := f.Hosts[0], f.Hosts[1:]
+	install := "INSTALL_K3S_SKIP_DOWNLOAD=true K3S_NODE_NAME=%s %s sh /root/install.sh"
+	hostExec(t, f, server, fmt.Sprintf(install, server.Name, "K3S_TOKEN=by-hand INSTALL_K3S_EXEC='server --cluster-init'"))
+	tok := hostExec(t, f, server, "cat /var/lib/rancher/k3s/server/node-token")
+	if !regexp.MustCompile(`^K10[0-9a-f]{64}::server:by-hand$`).MatchString(tok) {
+		t.Fatalf("node-token %q", tok)
+	}
+	url := "https://" + server.Addr + ":6443"
+	for _, a := range agents {
+		hostExec(t, f, a, fmt.Sprintf(install, a.Name, "K3S_URL="+url+" K3S_TOKEN="+tok))
+		if mode := hostExec(t, f, a, "stat -c %a /etc/systemd/system/k3s-agent.service.env"); mode != "600" {
+			t.Errorf("%s: env file mode %s", a.Name, mode)
+		}
+	}
+	kubectl := "kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml "
+	hostExec(t, f, server, kubectl+"wait --for=condition=Ready node --all --timeout=60s")
+	table := hostExec(t, f, server, kubectl+"get nodes")
+	want := regexp.MustCompile(`(?m)^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n(\S+\s+Ready\s+\S+\s+\S+\s+v1\.31\.4\+k3s1\n?){3}$`)
+	if !want.MatchString(table) {
+		t.Fatalf("kubectl get nodes on the server:\n%s", table)
+	}
+	if out := hostExec(t, f, server, "k3s kubectl get node "+server.Name+" --no-headers"); !strings.Contains(out, "control-plane,etcd,master") {
+		t.Fatalf("k3s kubectl: %s", out)
+	}
+	wrongToken(t, f, agents[1], bundle, url, strings.TrimSuffix(tok, "by-hand")+"wrong")
+}
+
+// wrongToken uninstalls the agent on h and installs it again with a token
+// whose secret is wrong: the service must fail and say why in the journal.
+func wrongToken(t *testing.T, f *fleet.Fleet, h *fleet.Host, bundle, url, tok string) {
+	t.Helper()
+	hostExec(t, f, h, "/usr/local/bin/k3s-agent-uninstall.sh >/dev/null 2>&1")
+	left := "ls /usr/local/bin /etc/systemd/system | grep k3s; ls -d /etc/rancher/node /etc/rancher/k3s /var/lib/rancher/k3s 2>/dev/null; true"
+	if out := hostExec(t, f, h, left); out != "" {
+		t.Fatalf("uninstall left files behind:\n%s", out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := f.CopyTo(ctx, h, filepath.Join(bundle, "k3s"), "/usr/local/bin/k3s"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Exec(ctx, h, fmt.Sprintf("chown root:root /usr/local/bin/k3s; INSTALL_K3S_SKIP_DOWNLOAD=true K3S_NODE_NAME=%s K3S_URL=%s K3S_TOKEN=%s sh /root/install.sh", h.Name, url, tok))
+	if err == nil {
+		t.Fatalf("install with a wrong token succeeded:\n%s", out)
+	}
+	journal := hostExec(t, f, h, "journalctl -u k3s-agent --no-pager")
+	re := regexp.MustCompile(`level=fatal msg="Failed to validate connection to cluster at ` + regexp.QuoteMeta(url) + `: token is not valid: .*401 Unauthorized"`)
+	if !re.MatchString(journal) {
+		t.Fatalf("journal lacks the k3s failure:\n%s", journal)
+	}
+	if state, _ := f.Exec(ctx, h, "systemctl is-active k3s-agent"); strings.TrimSpace(state) == "active" {
+		t.Fatalf("k3s-agent is active with a wrong token")
+	}
+}
