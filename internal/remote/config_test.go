@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -116,7 +117,9 @@ func TestDialThroughSSHConfigAlias(t *testing.T) {
 	if _, err := c2.Run(ctxT(t), Cmd{Script: "true"}); err != nil {
 		t.Fatal(err)
 	}
-	if users := s.Users(); len(users) != 2 || users[0] != "admin" || users[1] != "ops" {
+	users := s.Users()
+	sort.Strings(users)
+	if len(users) != 2 || users[0] != "admin" || users[1] != "ops" {
 		t.Errorf("server saw users %v, want [admin ops]", users)
 	}
 }

@@ -58,30 +58,42 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	return c, nil
 }
 
-// connect dials through the jump chain to the target.
+// connect dials through the jump chain to the target. Credentials are
+// gathered first, so a passphrase prompt does not eat the connect timeout.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
+	hops := append(append([]endpoint(nil), c.ep.jumps...), c.ep)
+	creds := make([]*credentials, 0, len(hops))
+	defer func() {
+		for _, cr := range creds {
+			cr.close()
+		}
+	}()
+	for _, ep := range hops {
+		cr, err := gatherCredentials(ep, c.opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ep.alias, err)
+		}
+		creds = append(creds, cr)
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.connectTimeout())
 	defer cancel()
 	var jumps []*ssh.Client
-	fail := func(err error) (*conn, error) {
-		for i := len(jumps) - 1; i >= 0; i-- {
-			_ = jumps[i].Close()
-		}
-		return nil, err
-	}
 	var via *ssh.Client
-	for _, j := range c.ep.jumps {
-		cl, err := c.hop(ctx, via, j)
+	for i, ep := range hops {
+		cl, err := c.hop(ctx, via, ep, creds[i])
+		if err != nil && i < len(hops)-1 {
+			err = fmt.Errorf("%s: via jump host %s: %w", c.ep.alias, ep.alias, err)
+		}
 		if err != nil {
-			return fail(fmt.Errorf("%s: via jump host %s: %w", c.ep.alias, j.alias, err))
+			for j := len(jumps) - 1; j >= 0; j-- {
+				_ = jumps[j].Close()
+			}
+			return nil, err
 		}
 		jumps = append(jumps, cl)
 		via = cl
 	}
-	cl, err := c.hop(ctx, via, c.ep)
-	if err != nil {
-		return fail(err)
-	}
+	cl, jumps := jumps[len(jumps)-1], jumps[:len(jumps)-1]
 	cn := &conn{client: cl, jumps: jumps, dead: make(chan struct{})}
 	go func() {
 		_ = cl.Wait()
@@ -93,7 +105,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 
 // hop opens a TCP connection to ep (directly or through via) and runs the
 // SSH handshake on it.
-func (c *Client) hop(ctx context.Context, via *ssh.Client, ep endpoint) (*ssh.Client, error) {
+func (c *Client) hop(ctx context.Context, via *ssh.Client, ep endpoint, cr *credentials) (*ssh.Client, error) {
 	var nc net.Conn
 	var err error
 	if via == nil {
@@ -105,12 +117,6 @@ func (c *Client) hop(ctx context.Context, via *ssh.Client, ep endpoint) (*ssh.Cl
 	if err != nil {
 		return nil, fmt.Errorf("%s: connect %s: %w", ep.alias, ep.addr(), err)
 	}
-	cr, err := gatherCredentials(ep, c.opts)
-	if err != nil {
-		_ = nc.Close()
-		return nil, fmt.Errorf("%s: %w", ep.alias, err)
-	}
-	defer cr.close()
 	cfg, err := c.clientConfig(ep, cr)
 	if err != nil {
 		_ = nc.Close()

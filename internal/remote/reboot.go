@@ -33,7 +33,9 @@ func (c *Client) Reboot(ctx context.Context, timeout time.Duration) error {
 	if _, err := c.Run(ctx, Cmd{Script: "touch " + shellQuote(marker), Sudo: true}); err != nil {
 		return fmt.Errorf("%s: write reboot marker: %w", c.Name(), err)
 	}
-	if _, err := c.Run(ctx, Cmd{Script: rebootScript, Sudo: true}); err != nil {
+	// A connection that drops before the exit status arrives is the reboot
+	// winning the race, not a failure.
+	if _, err := c.Run(ctx, Cmd{Script: rebootScript, Sudo: true}); err != nil && !errors.Is(err, errConnLost) {
 		return fmt.Errorf("%s: schedule reboot: %w", c.Name(), err)
 	}
 	return c.waitBack(ctx, marker)
