@@ -54,9 +54,12 @@ func (s *server) bootstrapFrom(ctx context.Context) error {
 // syncPeers pulls every other server's node store and merges it
 // (last writer wins per node).
 func (s *server) syncPeers(ctx context.Context) {
-	c := newJoinClient(token{user: "server", secret: s.secret})
-	c.trust(s.ca.certPEM)
-	c.hc.Timeout = 1500 * time.Millisecond
+	if s.peers == nil {
+		s.peers = newJoinClient(token{user: "server", secret: s.secret})
+		s.peers.trust(s.ca.certPEM)
+		s.peers.hc.Timeout = 1500 * time.Millisecond
+	}
+	c := s.peers
 	for _, peer := range s.store.serverList() {
 		if peer == s.advertise {
 			continue

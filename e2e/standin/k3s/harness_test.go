@@ -204,9 +204,15 @@ func (p *proc) nodeToken(t *testing.T) string {
 
 // kubectl runs the real kubectl against server s.
 func (c *cluster) kubectl(s *proc, args ...string) (string, error) {
+	return c.kubectlIn(s, "", args...)
+}
+
+// kubectlIn runs the real kubectl with stdin.
+func (c *cluster) kubectlIn(s *proc, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "kubectl", args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(), "HOME="+c.home, "KUBECONFIG="+s.file("etc/rancher/k3s/k3s.yaml"))
 	out, err := cmd.CombinedOutput()
 	return string(out), err

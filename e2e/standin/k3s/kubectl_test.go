@@ -15,7 +15,7 @@ func TestRealKubectl(t *testing.T) {
 	s := c.server("srv", nil, "--cluster-init", "--token", "topsecret")
 	tok := s.nodeToken(t)
 	c.agent("v1.31.4+k3s1", "pi-1", s.url(), tok, nil)
-	c.agent("v1.31.4+k3s1", "pi-2", s.url(), tok, nil)
+	a2 := c.agent("v1.31.4+k3s1", "pi-2", s.url(), tok, nil)
 	eventually(t, 20*time.Second, "3 nodes registered", func() bool {
 		out, _ := c.kubectl(s, "get", "nodes", "-o", "name")
 		return strings.Count(out, "node/") == 3
@@ -51,6 +51,35 @@ func TestRealKubectl(t *testing.T) {
 		if !regexp.MustCompile(st.match).MatchString(out) {
 			t.Fatalf("step %q: kubectl %s\noutput:\n%s\ndoes not match %s", st.name, strings.Join(st.args, " "), out, st.match)
 		}
+	}
+	checkReplace(t, c, s)
+	checkReregister(t, c, s, a2)
+}
+
+// checkReplace edits a node with PUT (kubectl replace).
+func checkReplace(t *testing.T, c *cluster, s *proc) {
+	obj := strings.Replace(c.mustKubectl(s, "get", "node", "pi-1", "-o", "json"), `"labels": {`, `"labels": {"put": "yes",`, 1)
+	if out, err := c.kubectlIn(s, obj, "replace", "--validate=false", "-f", "-"); err != nil || !strings.Contains(out, "node/pi-1 replaced") {
+		t.Fatalf("kubectl replace: %v\n%s", err, out)
+	}
+	if got := c.getNode(s, "pi-1").Metadata.Labels["put"]; got != "yes" {
+		t.Fatalf("label from PUT: %q", got)
+	}
+}
+
+// checkReregister proves a deleted node stays deleted while its agent
+// runs, and registers again when the agent restarts.
+func checkReregister(t *testing.T, c *cluster, s *proc, a *proc) {
+	eventually(t, 10*time.Second, "a heartbeat for the deleted node", func() bool {
+		return strings.Contains(a.log.String(), "not found on the server")
+	})
+	if out := c.mustKubectl(s, "get", "nodes", "-o", "name"); strings.Contains(out, "pi-2") {
+		t.Fatalf("deleted node came back without a restart:\n%s", out)
+	}
+	a.restart(t, "v1.31.4+k3s1")
+	c.mustKubectl(s, "wait", "--for=condition=Ready", "node/pi-2", "--timeout=30s")
+	if got := strings.Join(events(t, c.getNode(s, "pi-2")), ","); got != "registered,ready,deleted,registered,ready" {
+		t.Fatalf("history after re-registration: %s", got)
 	}
 }
 

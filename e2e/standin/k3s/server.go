@@ -24,6 +24,7 @@ type server struct {
 	advertise string
 	started   time.Time
 	pool      *x509.CertPool
+	peers     *joinClient // HA replication client, used by loops only
 }
 
 // runServer starts a server (first or joining) and serves until ctx ends.
