@@ -17,17 +17,24 @@ type PrepPlan struct {
 	RebootReason string
 }
 
-// PlanPrep compares a host's facts with its wanted hostname.
-func PlanPrep(f facts.Facts, wantHostname string) PrepPlan {
+// PlanPrep compares a host's facts with its wanted hostname. It asks the same
+// cmdline.Patch that will write the file, so plan and patch cannot disagree;
+// a cmdline.txt that Patch refuses (two lines, say) is an error here, before
+// anything is changed on any host.
+func PlanPrep(f facts.Facts, wantHostname string) (PrepPlan, error) {
 	var p PrepPlan
 	if wantHostname != "" && wantHostname != f.Hostname {
 		p.SetHostname = wantHostname
 	}
 	if f.CmdlinePath == "" {
-		return p
+		return p, nil
+	}
+	_, changed, err := cmdline.Patch(f.Cmdline)
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", f.CmdlinePath, err)
 	}
 	switch {
-	case !cmdline.Has(f.Cmdline):
+	case changed:
 		p.PatchCmdline = true
 		p.Reboot = true
 		p.RebootReason = "cmdline.txt gains the memory cgroup flags"
@@ -35,7 +42,7 @@ func PlanPrep(f facts.Facts, wantHostname string) PrepPlan {
 		p.Reboot = true
 		p.RebootReason = "cmdline.txt has the cgroup flags but the running kernel has no memory cgroup (reboot pending)"
 	}
-	return p
+	return p, nil
 }
 
 // K3sPlan says what must happen to k3s on a host.

@@ -32,10 +32,18 @@ func TestPlanPrep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := PlanPrep(tt.f, tt.want); !tt.check(got) {
-				t.Errorf("PlanPrep = %+v", got)
+			got, err := PlanPrep(tt.f, tt.want)
+			if err != nil || !tt.check(got) {
+				t.Errorf("PlanPrep = %+v, %v", got, err)
 			}
 		})
+	}
+}
+
+func TestPlanPrepRefusesTwoLines(t *testing.T) {
+	f := facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", Cmdline: piLine + "root=/dev/sda2\n"}
+	if _, err := PlanPrep(f, ""); err == nil || !strings.Contains(err.Error(), "/boot/firmware/cmdline.txt") {
+		t.Errorf("want an error naming the file, got %v", err)
 	}
 }
 

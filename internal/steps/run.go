@@ -77,7 +77,12 @@ func (r *run) plan(ctx context.Context) error {
 	}
 	var errs []error
 	for _, n := range r.touched() {
-		r.prep[n] = PlanPrep(n.Facts, n.Host.Hostname)
+		prep, err := PlanPrep(n.Facts, n.Host.Hostname)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.Host.Name(), err))
+			continue
+		}
+		r.prep[n] = prep
 		p, known, err := r.planK3s(n)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", n.Host.Name(), err))
