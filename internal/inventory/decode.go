@@ -64,6 +64,7 @@ type decoder struct {
 	problems
 	pos    map[string]pos
 	budget int
+	active map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
 }
 
 func at(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }

@@ -96,6 +96,8 @@ func TestParseInvalid(t *testing.T) {
 		{"bad user", "hosts:\n  - {address: a, user: \"pi@x\"}\n", []string{"hosts[0].user: \"pi@x\" is not a user name"}},
 		{"managed config key", "cluster:\n  server_config: {token: x}\n" + oneHost, []string{`k3sup-pi manages "token"`}},
 		{"underscore config key", "cluster:\n  agent_config: {node_ip: x}\n" + oneHost, []string{`write "node-ip"`}},
+		{"merge cycle", "hosts:\n  - &x {address: a, <<: *x}\n", []string{"2:5: hosts[0]: << merges this mapping into itself"}},
+		{"merge of a list of scalars", "hosts:\n  - {address: a, <<: [1]}\n", []string{"hosts[0]: << merges mappings only"}},
 		{"config not a mapping", "cluster:\n  server_config: [a]\n" + oneHost, []string{"expected a mapping of k3s config.yaml keys"}},
 	}
 	for _, tt := range tests {

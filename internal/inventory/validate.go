@@ -46,6 +46,22 @@ func (v *validator) cluster() {
 	if !clusterNameRE.MatchString(c.Name) {
 		v.check("cluster.name", fmt.Sprintf("%q is not a cluster name; use letters, digits, '.', '_' or '-' (it names the kubeconfig context)", c.Name))
 	}
+	v.version(c)
+	v.secrets(c)
+	if c.APIEndpoint != "" {
+		v.check("cluster.api_endpoint", checkHostPort(c.APIEndpoint))
+	}
+	if c.Kubeconfig == "" {
+		v.check("cluster.kubeconfig", "is empty; give the file to write the kubeconfig to")
+	}
+	v.atLeastOne("cluster.batch_size", c.BatchSize, "agents joined per batch")
+	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
+	v.positive("cluster.reboot_timeout", c.RebootTimeout)
+	v.positive("cluster.ready_timeout", c.ReadyTimeout)
+}
+
+// version checks k3s_version and channel: each well formed, not both.
+func (v *validator) version(c Cluster) {
 	if c.K3sVersion != "" {
 		v.check("cluster.k3s_version", checkVersion(c.K3sVersion))
 		if c.Channel != "" {
@@ -55,6 +71,11 @@ func (v *validator) cluster() {
 	if c.Channel != "" && !channelRE.MatchString(c.Channel) {
 		v.check("cluster.channel", fmt.Sprintf("%q is not a channel; use stable, latest, testing or a minor line like v1.31", c.Channel))
 	}
+}
+
+// secrets checks token, token_file and datastore_endpoint without ever
+// quoting their values.
+func (v *validator) secrets(c Cluster) {
 	if c.Token != "" && c.TokenFile != "" {
 		v.report("cluster.token_file", "set together with token; keep one of token and token_file")
 	} else if c.TokenFile != "" && v.inv.given("cluster.token_file") {
@@ -62,19 +83,9 @@ func (v *validator) cluster() {
 			v.report("cluster.token_file", "%v", err)
 		}
 	}
-	if c.APIEndpoint != "" {
-		v.check("cluster.api_endpoint", checkHostPort(c.APIEndpoint))
-	}
 	if c.DatastoreEndpoint != "" {
 		v.check("cluster.datastore_endpoint", checkDatastore(c.DatastoreEndpoint))
 	}
-	if c.Kubeconfig == "" {
-		v.check("cluster.kubeconfig", "is empty; give the file to write the kubeconfig to")
-	}
-	v.atLeastOne("cluster.batch_size", c.BatchSize, "agents joined per batch")
-	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
-	v.positive("cluster.reboot_timeout", c.RebootTimeout)
-	v.positive("cluster.ready_timeout", c.ReadyTimeout)
 }
 
 func (v *validator) atLeastOne(path string, n int, what string) {

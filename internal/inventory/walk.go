@@ -31,6 +31,15 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields map[string]any) {
 // pairs lists the key/value pairs of a mapping, merge keys (<<) expanded and
 // explicit keys winning over merged ones.
 func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	if d.active[n] {
+		d.add(at(n), path, "<< merges this mapping into itself; remove that merge")
+		return nil
+	}
+	if d.active == nil {
+		d.active = map[*yaml.Node]bool{}
+	}
+	d.active[n] = true
+	defer delete(d.active, n)
 	var out, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
