@@ -19,7 +19,7 @@ func (f *Fleet) createHost(ctx context.Context, h *Host) error {
 		"--network", f.Network, "--ip", h.Addr,
 		"--label", Label + "=" + f.Name, "--label", "k3sup-pi.host=" + h.Name,
 		"--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-		"--cap-add", "NET_ADMIN", "--restart", "unless-stopped", "-e", "container=docker"}
+		"--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--restart", "unless-stopped", "-e", "container=docker"}
 	if h.alias != "" {
 		args = append(args, "--network-alias", h.alias)
 	}
@@ -45,10 +45,12 @@ const readyScript = `echo "state=$(systemctl is-system-running --wait 2>&1)"
 echo "ssh=$(systemctl is-active ssh 2>&1)"
 echo "extra=$(systemctl is-active ${EXTRA:-ssh} 2>&1)"
 echo "key=$(cat /etc/ssh/ssh_host_ed25519_key.pub 2>&1)"
+echo "ecdsa=$(cat /etc/ssh/ssh_host_ecdsa_key.pub 2>&1)"
 echo "failed=$(systemctl --failed --no-legend --plain 2>&1 | cut -d' ' -f1 | paste -sd' ' -)"`
 
 // WaitReady polls h until systemd has finished booting (running or degraded)
-// and sshd is active, within timeout, and returns h's ed25519 host public key.
+// and sshd is active, within timeout, and returns h's host public keys
+// (ed25519, then ecdsa; one authorized_keys-style line each).
 func (f *Fleet) WaitReady(ctx context.Context, h *Host, timeout time.Duration) (string, error) {
 	extra := "ssh"
 	if h == f.Mirror {
@@ -62,11 +64,11 @@ func (f *Fleet) WaitReady(ctx context.Context, h *Host, timeout time.Duration) (
 		out, err := f.Exec(ctx, h, "EXTRA="+extra+"\n"+readyScript)
 		kv := parseKV(out)
 		if err == nil && (kv["state"] == "running" || kv["state"] == "degraded") &&
-			kv["ssh"] == "active" && kv["extra"] == "active" && strings.HasPrefix(kv["key"], "ssh-ed25519 ") {
+			kv["ssh"] == "active" && kv["extra"] == "active" && strings.HasPrefix(kv["key"], "ssh-ed25519 ") && strings.HasPrefix(kv["ecdsa"], "ecdsa-") {
 			if kv["failed"] != "" {
 				fmt.Fprintf(f.log, "host %s: failed units: %s\n", h.Name, kv["failed"])
 			}
-			return kv["key"], nil
+			return kv["key"] + "\n" + kv["ecdsa"], nil
 		}
 		last = strings.TrimSpace(out)
 		if err != nil {
