@@ -52,20 +52,22 @@ func (f *Fleet) authorizedKey() ([]byte, error) {
 	return b, nil
 }
 
-// writeKnownHosts writes one known_hosts line per host from keys, each being
-// the host's own /etc/ssh/ssh_host_ed25519_key.pub read out of band.
+// writeKnownHosts writes the known_hosts lines of every host from keys, each
+// being the host's own public host keys, read out of band (docker exec).
 func (f *Fleet) writeKnownHosts(keys []string) error {
 	var b strings.Builder
 	for i, h := range f.All() {
-		fields := strings.Fields(keys[i])
-		if len(fields) < 2 {
-			return fmt.Errorf("host %s: bad host key %q", h.Name, keys[i])
-		}
 		names := h.Addr
 		if h.alias != "" {
 			names = h.alias + "," + h.Addr
 		}
-		fmt.Fprintf(&b, "%s %s %s\n", names, fields[0], fields[1])
+		for _, key := range lines(keys[i]) {
+			fields := strings.Fields(key)
+			if len(fields) < 2 {
+				return fmt.Errorf("host %s: bad host key %q", h.Name, key)
+			}
+			fmt.Fprintf(&b, "%s %s %s\n", names, fields[0], fields[1])
+		}
 	}
 	if err := os.WriteFile(f.KnownHostsPath, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write known_hosts: %w", err)

@@ -99,26 +99,38 @@ func down(ctx context.Context, filter, network string) error {
 		}
 		ids = ids[n:]
 	}
-	out, err = docker(ctx, "network", "ls", "-q", "--filter", filter)
+	nets, err := fleetNetworks(ctx, filter, network)
 	if err != nil {
-		return fmt.Errorf("list fleet networks: %w", err)
+		return err
 	}
-	nets := lines(out)
-	if network == "" {
-		byName, err := docker(ctx, "network", "ls", "-q", "--filter", "name=^"+Prefix)
-		if err != nil {
-			return fmt.Errorf("list fleet networks: %w", err)
-		}
-		nets = append(nets, lines(byName)...)
-	} else if _, err := docker(ctx, "network", "inspect", network); err == nil {
-		nets = append(nets, network)
-	}
-	for _, n := range dedupe(nets) {
-		if _, err := docker(ctx, "network", "rm", n); err != nil && !strings.Contains(err.Error(), "No such network") {
+	for _, n := range nets {
+		_, err := docker(ctx, "network", "rm", n)
+		if err != nil && !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "No such network") {
 			return fmt.Errorf("remove fleet network: %w", err)
 		}
 	}
 	return nil
+}
+
+// fleetNetworks lists the ids of networks matching the label filter, plus the
+// network called name (or, when name is empty, every network named Prefix*).
+func fleetNetworks(ctx context.Context, filter, name string) ([]string, error) {
+	out, err := docker(ctx, "network", "ls", "-q", "--filter", filter)
+	if err != nil {
+		return nil, fmt.Errorf("list fleet networks: %w", err)
+	}
+	ids := lines(out)
+	out, err = docker(ctx, "network", "ls", "--format", "{{.ID}} {{.Name}}")
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, l := range lines(out) {
+		id, n, _ := strings.Cut(l, " ")
+		if n == name || (name == "" && strings.HasPrefix(n, Prefix)) {
+			ids = append(ids, id)
+		}
+	}
+	return dedupe(ids), nil
 }
 
 func dedupe(s []string) []string {
