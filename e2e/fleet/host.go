@@ -54,7 +54,7 @@ echo "failed=$(systemctl --failed --no-legend --plain 2>&1 | cut -d' ' -f1 | pas
 func (f *Fleet) WaitReady(ctx context.Context, h *Host, timeout time.Duration) (string, error) {
 	extra := "ssh"
 	if h == f.Mirror {
-		extra = "k3suppi-mirror"
+		extra = "pifleet-mirror"
 	}
 	deadline := time.After(timeout)
 	tick := time.NewTicker(300 * time.Millisecond)

@@ -20,36 +20,50 @@ const (
 // createNetwork creates the fleet's bridge network. Docker picks a free subnet;
 // the network is then re-created with that subnet pinned, because Docker only
 // honours fixed container addresses (--ip) on networks with a user-set subnet.
-// Every host gets its fixed address, so addresses survive restarts.
+// Every host gets its fixed address, so addresses survive restarts. Another
+// network may take the subnet in between; then it tries again.
 func (f *Fleet) createNetwork(ctx context.Context) error {
+	var err error
+	for range 3 {
+		var subnet netip.Prefix
+		if subnet, err = f.pinNetwork(ctx); err == nil {
+			return f.assignAddrs(subnet)
+		}
+	}
+	return err
+}
+
+// pinNetwork creates the network with a subnet Docker picks, then re-creates
+// it with that subnet and gateway set explicitly, and returns the subnet.
+func (f *Fleet) pinNetwork(ctx context.Context) (netip.Prefix, error) {
 	label := Label + "=" + f.Name
 	if _, err := docker(ctx, "network", "create", "--label", label, f.Network); err != nil {
-		return fmt.Errorf("create network: %w", err)
+		return netip.Prefix{}, fmt.Errorf("create network: %w", err)
 	}
 	out, err := docker(ctx, "network", "inspect", "--format",
 		"{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", f.Network)
+	if _, rmErr := docker(ctx, "network", "rm", f.Network); err == nil && rmErr != nil {
+		err = rmErr
+	}
 	if err != nil {
-		return fmt.Errorf("inspect network: %w", err)
+		return netip.Prefix{}, fmt.Errorf("inspect network: %w", err)
 	}
 	fields := strings.Fields(out)
 	if len(fields) == 0 {
-		return fmt.Errorf("network %s has no IPv4 subnet (%q)", f.Network, out)
+		return netip.Prefix{}, fmt.Errorf("network %s has no IPv4 subnet (%q)", f.Network, out)
 	}
 	subnet, err := netip.ParsePrefix(fields[0])
 	if err != nil {
-		return fmt.Errorf("network %s subnet: %w", f.Network, err)
-	}
-	if _, err := docker(ctx, "network", "rm", f.Network); err != nil {
-		return fmt.Errorf("re-create network: %w", err)
+		return netip.Prefix{}, fmt.Errorf("network %s subnet: %w", f.Network, err)
 	}
 	args := []string{"network", "create", "--label", label, "--subnet", subnet.String()}
 	if len(fields) > 1 {
 		args = append(args, "--gateway", fields[1])
 	}
 	if _, err := docker(ctx, append(args, f.Network)...); err != nil {
-		return fmt.Errorf("create network with subnet %s: %w", subnet, err)
+		return netip.Prefix{}, fmt.Errorf("create network with subnet %s: %w", subnet, err)
 	}
-	return f.assignAddrs(subnet)
+	return subnet, nil
 }
 
 // assignAddrs gives every host its fixed address in subnet.
