@@ -411,7 +411,7 @@ func TestFleet120(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	f, err := fleet.Start(ctx, fleet.Options{Name: name, N: 120})
+	f, err := fleet.Start(ctx, fleet.Options{Name: name, N: 120, Log: testLog{t}})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
