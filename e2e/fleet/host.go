@@ -144,6 +144,7 @@ func (f *Fleet) Unpause(ctx context.Context, h *Host) error {
 }
 
 // Restart shuts h down cleanly (systemd stops its services) and boots it again.
+// A host still booting may ignore the stop signal; Docker then kills it after 20s.
 func (f *Fleet) Restart(ctx context.Context, h *Host) error {
 	return hostDo(ctx, h, "restart", "-t", "20", h.Container)
 }
