@@ -91,7 +91,7 @@ func onlineInstall(f *fleet.Fleet) string {
 
 // startFleet starts a fleet for one test and removes it when the test ends.
 // With mirror, the stand-in k3s releases are published on it.
-func startFleet(t *testing.T, name string, n int, mirror bool) *fleet.Fleet {
+func startFleet(t testing.TB, name string, n int, mirror bool) *fleet.Fleet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -125,7 +125,7 @@ func startFleet(t *testing.T, name string, n int, mirror bool) *fleet.Fleet {
 }
 
 // writeFile writes an inventory (or any file) into the test's temp dir.
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -142,7 +142,7 @@ type result struct {
 }
 
 // tool runs k3sup-pi with args and no standard input.
-func tool(t *testing.T, env []string, args ...string) result {
+func tool(t testing.TB, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -162,7 +162,7 @@ func tool(t *testing.T, env []string, args ...string) result {
 }
 
 // mustTool runs k3sup-pi and fails the test unless it exits 0.
-func mustTool(t *testing.T, args ...string) result {
+func mustTool(t testing.TB, args ...string) result {
 	t.Helper()
 	r := tool(t, nil, args...)
 	if r.code != 0 {
@@ -173,7 +173,7 @@ func mustTool(t *testing.T, args ...string) result {
 }
 
 // exec runs a script on a host through docker exec (the test's back door).
-func hostExec(t *testing.T, f *fleet.Fleet, h *fleet.Host, script string) string {
+func hostExec(t testing.TB, f *fleet.Fleet, h *fleet.Host, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -222,7 +222,7 @@ func (n kubeNode) hasTaint(key, effect string) bool {
 }
 
 // kubectlNodes lists the nodes with the runner's real kubectl and a kubeconfig.
-func kubectlNodes(t *testing.T, kubeconfig string) map[string]kubeNode {
+func kubectlNodes(t testing.TB, kubeconfig string) map[string]kubeNode {
 	t.Helper()
 	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "nodes", "-o", "json").CombinedOutput()
 	if err != nil {
@@ -240,6 +240,6 @@ func kubectlNodes(t *testing.T, kubeconfig string) map[string]kubeNode {
 }
 
 // serviceStart is the monotonic start time of a host's k3s unit: any restart changes it.
-func serviceStart(t *testing.T, f *fleet.Fleet, h *fleet.Host) string {
+func serviceStart(t testing.TB, f *fleet.Fleet, h *fleet.Host) string {
 	return hostExec(t, f, h, "systemctl show -p ActiveEnterTimestampMonotonic --value k3s k3s-agent 2>/dev/null | grep -v '^0$' | head -1")
 }
