@@ -93,10 +93,17 @@ func onlineInstall(f *fleet.Fleet) string {
 // With mirror, the stand-in k3s releases are published on it.
 func startFleet(t testing.TB, name string, n int, mirror bool) *fleet.Fleet {
 	t.Helper()
+	return startFleetOpts(t, fleet.Options{Name: name, N: n, Mirror: mirror})
+}
+
+// startFleetOpts is startFleet with every fleet option (a bastion, say).
+func startFleetOpts(t testing.TB, o fleet.Options) *fleet.Fleet {
+	t.Helper()
+	name, n, mirror := o.Name, o.N, o.Mirror
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
-	f, err := fleet.Start(ctx, fleet.Options{Name: name, N: n, Mirror: mirror})
+	f, err := fleet.Start(ctx, o)
 	if err != nil {
 		t.Fatalf("start fleet %s: %v", name, err)
 	}

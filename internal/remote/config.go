@@ -98,6 +98,11 @@ func resolve(t Target, c sshConfig) (endpoint, error) {
 			if err != nil {
 				return endpoint{}, err
 			}
+			// A bastion with no IdentityFile of its own in ssh_config is
+			// offered the keys the inventory gave for the host behind it.
+			if ep.explicitKeys && len(c.getAll(j.alias, "IdentityFile")) == 0 {
+				j.keyFiles, j.explicitKeys = ep.keyFiles, true
+			}
 			ep.jumps = append(ep.jumps, j)
 		}
 	}
