@@ -74,22 +74,30 @@ func (r *run) firstServer(ctx context.Context) error {
 // ensureNode renders, plans and applies k3s on one node, then waits until it
 // is Ready (on the wanted version). kubectl runs on a server other than skip.
 func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
-	cfg, err := r.config(n)
-	if err != nil {
+	cfg, p, err := r.replan(n)
+	if err != nil || !p.Changed() {
 		return err
-	}
-	p, _, err := r.planK3s(n)
-	if err != nil {
-		return fmt.Errorf("%s: %w", n.Host.Name(), err)
-	}
-	r.k3s[n] = p
-	if !p.Changed() {
-		return nil
 	}
 	if err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p); err != nil {
 		return err
 	}
 	return r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip)
+}
+
+// replan renders a node's config now that the tokens exist and plans k3s on
+// it again; the plan made before the first server was up could not know the
+// config's hash.
+func (r *run) replan(n *Node) ([]byte, K3sPlan, error) {
+	cfg, err := r.config(n)
+	if err != nil {
+		return nil, K3sPlan{}, err
+	}
+	p, _, err := r.planK3s(n)
+	if err != nil {
+		return nil, K3sPlan{}, fmt.Errorf("%s: %w", n.Host.Name(), err)
+	}
+	r.k3s[n] = p
+	return cfg, p, nil
 }
 
 // readyVersion is the version nodes must report, when the inventory pins one.
@@ -136,17 +144,9 @@ func (r *run) agentBatches(ctx context.Context) error {
 func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 	var changed []string
 	err := forEach(ctx, batch, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
-		cfg, err := r.config(n)
-		if err != nil {
+		cfg, p, err := r.replan(n)
+		if err != nil || !p.Changed() {
 			return err
-		}
-		p, _, err := r.planK3s(n)
-		if err != nil {
-			return fmt.Errorf("%s: %w", n.Host.Name(), err)
-		}
-		r.k3s[n] = p
-		if !p.Changed() {
-			return nil
 		}
 		return r.in.ensureK3s(ctx, n, "agent", cfg, p)
 	})
