@@ -51,6 +51,7 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.cl = &cluster{servers: r.servers}
 	opt.Log.Phase("preflight")
 	r.result.Findings, err = runPreflight(r.inv, r.touched(), opt.AllowLowMemory, opt.Log)
+	err = joinRefused(err, r.checkReach(ctx))
 	if err != nil {
 		closeAll(nodes)
 		return nil, err

@@ -1,0 +1,285 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+func TestClassifyProbe(t *testing.T) {
+	tests := []struct {
+		name    string
+		code    int
+		out     string
+		want    reachOutcome
+		connect bool
+	}{
+		{"http answer", 0, " TC=0.001", reachOK, true},
+		{"http error status", 22, "curl: (22) The requested URL returned error: 401 TC=0.002", reachOK, true},
+		{"tls error", 35, "curl: (35) error:0A00010B:SSL routines::wrong version number TC=0.001", reachOK, true},
+		{"bad certificate", 60, "curl: (60) SSL certificate problem TC=0.001", reachOK, true},
+		{"refused", 7, "curl: (7) Failed to connect to 10.0.0.1 port 6443 after 0 ms: Couldn't connect to server TC=0.000000", reachOK, false},
+		{"dropped", 28, "curl: (28) Connection timed out after 3001 milliseconds TC=0.000000", reachBlocked, false},
+		{"slow TLS after connect", 28, "curl: (28) Operation timed out after 6000 milliseconds with 0 bytes received TC=0.003", reachOK, true},
+		{"no TC at all", 28, "curl: (28) Connection timed out", reachBlocked, false},
+		{"no such name", 6, "curl: (6) Could not resolve host: pi-srv TC=0.000000", reachNoResolve, false},
+		{"no curl", 127, "sh: curl: not found", reachUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := classifyProbe(tt.code, tt.out)
+			if p.Outcome != tt.want || p.Connected != tt.connect {
+				t.Errorf("classifyProbe(%d, %q) = outcome %d connected %v, want %d %v", tt.code, tt.out, p.Outcome, p.Connected, tt.want, tt.connect)
+			}
+			if strings.Contains(p.Msg, "TC=") {
+				t.Errorf("message keeps the connect time: %q", p.Msg)
+			}
+		})
+	}
+}
+
+func TestParseProbes(t *testing.T) {
+	ts := []reachTarget{{Name: "pi-srv", Host: "10.0.0.1", Port: "6443"}, {Name: "pi-srv2", Host: "10.0.0.2", Port: "6443"}, {Name: "pi-srv3", Host: "10.0.0.3", Port: "6443"}}
+	out := "1\t28\tcurl: (28) Connection timed out TC=0.000000\n0\t7\t TC=0.000000\ngarbage\n9\t0\t TC=0.1\n"
+	got := parseProbes(out, ts)
+	want := []reachOutcome{reachOK, reachBlocked, reachUnknown}
+	for i, w := range want {
+		if got[i].Outcome != w || got[i].Target != ts[i] {
+			t.Errorf("target %d: outcome %d target %+v, want %d %+v", i, got[i].Outcome, got[i].Target, w, ts[i])
+		}
+	}
+}
+
+func TestReachPairs(t *testing.T) {
+	node := func(name, role string) *Node {
+		return &Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role}}
+	}
+	s1, s2, a1 := node("srv1", "server"), node("srv2", "server"), node("ag3", "agent")
+	ep := &reachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
+	tests := []struct {
+		name     string
+		sources  []*Node
+		servers  []*Node
+		endpoint *reachTarget
+		want     map[string]string // source -> targets' names, comma-joined
+	}{
+		{"single host", []*Node{s1}, []*Node{s1}, nil, map[string]string{}},
+		{"one server with endpoint, no agents", []*Node{s1}, []*Node{s1}, ep, map[string]string{}},
+		{"agent to server", []*Node{s1, a1}, []*Node{s1}, nil, map[string]string{"ag3": "srv1"}},
+		{"HA and an agent", []*Node{s1, s2, a1}, []*Node{s1, s2}, nil, map[string]string{"srv1": "srv2", "srv2": "srv1", "ag3": "srv1,srv2"}},
+		{"endpoint added", []*Node{s1, a1}, []*Node{s1}, ep, map[string]string{"ag3": "srv1,the API endpoint"}},
+		{"endpoint is a server", []*Node{s1, a1}, []*Node{s1}, &reachTarget{Name: "the API endpoint", Host: "10.0.0.1", Port: "6443", Endpoint: true}, map[string]string{"ag3": "srv1"}},
+		{"add-node: only the new agent", []*Node{a1}, []*Node{s1, s2}, nil, map[string]string{"ag3": "srv1,srv2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, p := range reachPairs(tt.sources, tt.servers, tt.endpoint) {
+				var names []string
+				for _, x := range p.Targets {
+					names = append(names, x.Name)
+				}
+				got[p.From.Host.Name()] = strings.Join(names, ",")
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("pairs %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s reaches %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestReachFinding(t *testing.T) {
+	srv := reachTarget{Name: "pi-srv", Host: "10.0.0.1", Port: "6443"}
+	ep := reachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
+	tests := []struct {
+		name   string
+		role   string
+		probe  probeResult
+		ok     bool
+		sev    preflight.Severity
+		substr []string
+	}{
+		{"reached", "agent", probeResult{Outcome: reachOK, Target: srv}, false, 0, nil},
+		{"agent blocked", "agent", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: srv}, true, preflight.Error,
+			[]string{"pi-a2: error: network: pi-a2 cannot reach pi-srv:6443 (connection timed out)", "open 6443/tcp from the agents to the servers"}},
+		{"server blocked", "server", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: srv}, true, preflight.Error,
+			[]string{"cannot reach pi-srv:6443", "between the servers"}},
+		{"no name", "agent", probeResult{Outcome: reachNoResolve, Detail: "the name does not resolve", Target: srv}, true, preflight.Error,
+			[]string{"make \"10.0.0.1\" resolve"}},
+		{"endpoint blocked warns", "agent", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: ep}, true, preflight.Warning,
+			[]string{"the API endpoint 10.0.0.100:6443", "virtual IP"}},
+		{"unknown warns", "agent", probeResult{Outcome: reachUnknown, Detail: "curl is not installed on this host", Target: srv}, true, preflight.Warning,
+			[]string{"could not check that pi-a2 reaches pi-srv:6443: curl is not installed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := reachFinding("pi-a2", tt.role, tt.probe)
+			if ok != tt.ok {
+				t.Fatalf("finding %v, want %v", ok, tt.ok)
+			}
+			if !ok {
+				return
+			}
+			if f.Severity != tt.sev {
+				t.Errorf("severity %s, want %s", f.Severity, tt.sev)
+			}
+			for _, s := range tt.substr {
+				if !strings.Contains(f.String(), s) {
+					t.Errorf("%q lacks %q", f.String(), s)
+				}
+			}
+		})
+	}
+}
+
+func TestJoinRefused(t *testing.T) {
+	a := &RefusedError{Findings: []string{"a"}}
+	b := &RefusedError{Findings: []string{"b"}}
+	plain := errors.New("plain")
+	tests := []struct {
+		name string
+		x, y error
+		want string
+	}{
+		{"none", nil, nil, ""},
+		{"first", a, nil, "a"},
+		{"second", nil, b, "b"},
+		{"both", a, b, "a,b"},
+		{"plain wins", plain, b, "plain"},
+		{"plain second wins", a, plain, "plain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := joinRefused(tt.x, tt.y)
+			var got string
+			var r *RefusedError
+			switch {
+			case err == nil:
+			case errors.As(err, &r):
+				got = strings.Join(r.Findings, ",")
+			default:
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// shConn runs scripts with the local sh, with a stub curl first in PATH.
+type shConn struct {
+	name string
+	path string
+}
+
+func (c *shConn) Name() string { return c.name }
+func (c *shConn) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
+	x := exec.CommandContext(ctx, "sh", "-c", cmd.Script)
+	x.Env = append(os.Environ(), "PATH="+c.path)
+	out, err := x.Output()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code, err = ee.ExitCode(), nil
+	}
+	return remote.Result{Stdout: out, ExitCode: code}, err
+}
+func (c *shConn) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
+	return false, errors.New("not supported")
+}
+func (c *shConn) Upload(context.Context, string, string, fs.FileMode) (bool, error) {
+	return false, errors.New("not supported")
+}
+func (c *shConn) Reboot(context.Context, time.Duration) error { return errors.New("not supported") }
+func (c *shConn) Close() error                                { return nil }
+
+// stubCurl writes a curl that answers by target address: .1 listens, .2
+// refuses, .3 drops.
+func stubCurl(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	script := `#!/bin/sh
+for a; do url=$a; done
+case $url in
+*10.0.0.1:*) printf ' TC=0.001000'; exit 0 ;;
+*10.0.0.2:*) echo "curl: (7) Failed to connect: Couldn't connect to server" >&2; printf ' TC=0.000000'; exit 7 ;;
+*) echo "curl: (28) Connection timed out after 3000 milliseconds" >&2; printf ' TC=0.000000'; exit 28 ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(dir, "curl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir + string(os.PathListSeparator) + os.Getenv("PATH")
+}
+
+type nopLog struct{ warnings []string }
+
+func (l *nopLog) Phase(string)                 {}
+func (l *nopLog) Hostf(string, string, ...any) {}
+func (l *nopLog) Warnf(format string, args ...any) {
+	l.warnings = append(l.warnings, sprintf(format, args...))
+}
+
+func TestCheckReachThroughTheScript(t *testing.T) {
+	path := stubCurl(t)
+	mk := func(addr, name, role string) *Node {
+		return &Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &shConn{name: name, path: path}}
+	}
+	tests := []struct {
+		name    string
+		servers []*Node
+		agents  []*Node
+		refused []string
+	}{
+		{"listening and refused servers are fine", []*Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.2", "pi-srv2", "server")},
+			[]*Node{mk("10.0.0.9", "pi-a1", "agent")}, nil},
+		{"a dropping server is refused from each source", []*Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.3", "pi-srv3", "server")},
+			[]*Node{mk("10.0.0.9", "pi-a1", "agent")},
+			[]string{"pi-a1 cannot reach pi-srv3:6443 (connection timed out)", "pi-srv1 cannot reach pi-srv3:6443 (connection timed out)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := &inventory.Inventory{}
+			inv.Cluster.Concurrency = 4
+			r := &run{inv: inv, opt: Options{Log: &nopLog{}}, result: &Result{}, servers: tt.servers, agents: tt.agents}
+			r.nodes = append(append([]*Node{}, tt.servers...), tt.agents...)
+			start := time.Now()
+			err := r.checkReach(context.Background())
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("checkReach took %s", took)
+			}
+			var ref *RefusedError
+			if len(tt.refused) == 0 {
+				if err != nil {
+					t.Fatalf("checkReach: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &ref) || len(ref.Findings) != len(tt.refused) {
+				t.Fatalf("checkReach = %v, want %d refusals", err, len(tt.refused))
+			}
+			all := strings.Join(ref.Findings, "\n")
+			for _, s := range tt.refused {
+				if !strings.Contains(all, s) {
+					t.Errorf("refusal lacks %q:\n%s", s, all)
+				}
+			}
+		})
+	}
+}
