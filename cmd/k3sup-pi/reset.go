@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// resetOptions are the `reset` command's settings.
+type resetOptions struct {
+	*globalOptions
+	Hosts          []string
+	RestoreCmdline bool
+	Yes            bool
+	DryRun         bool
+}
+
+func newResetCmd(g *globalOptions, s streams, runF func(context.Context, *resetOptions, *cobra.Command) error) *cobra.Command {
+	o := &resetOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Remove k3s and what k3sup-pi wrote from the hosts",
+		Long: `reset uninstalls k3s with its own scripts (k3s-agent-uninstall.sh,
+k3s-uninstall.sh): agents first, in parallel, then servers one at a time with the
+first (init) server last. It then removes what k3sup-pi and k3s leave behind:
+config.yaml, the node password in /etc/rancher/node, the staged installer in
+/var/lib/k3sup-pi, and /etc/rancher and /var/lib/rancher when nothing else is in them.
+
+--host limits the reset to the named hosts. While servers of the cluster stay,
+each node is drained before and deleted from the cluster after its uninstall.
+--restore-cmdline puts back the cmdline.txt saved by up (cmdline.txt.k3sup-pi.bak)
+atomically and reboots those hosts, all together.
+
+Not undone: hostnames set by up stay, and local files (the kubeconfig written by
+up) are left alone. A host with nothing to reset is not touched and is reported
+"already clean".
+
+reset asks for confirmation on a terminal; without one, pass --yes.`,
+		Example: "  k3sup-pi reset -i inventory.yml\n  k3sup-pi reset --host pi-07 --yes\n  k3sup-pi reset --restore-cmdline --dry-run",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o, cmd)
+			}
+			return runReset(cmd.Context(), o, s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname or address; repeat for more)")
+	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "put back the cmdline.txt saved by up and reboot those hosts")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
+	return cmd
+}
+
+func runReset(ctx context.Context, o *resetOptions, s streams) error {
+	confirm, err := o.confirmer(s)
+	if err != nil {
+		return err
+	}
+	inv, err := loadInventory(o.globalOptions, nil)
+	if err != nil {
+		return err
+	}
+	p := ui.New(s.Err)
+	res, err := steps.Reset(ctx, steps.ResetOptions{
+		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
+		Hosts: o.Hosts, RestoreCmdline: o.RestoreCmdline, DryRun: o.DryRun, Confirm: confirm,
+	})
+	if res != nil {
+		printReset(p, res, o.DryRun)
+	}
+	return err
+}
+
+// confirmer returns the question asked before any change: none with --yes or
+// --dry-run; on a terminal, a y/N prompt; without one, a usage error.
+func (o *resetOptions) confirmer(s streams) (func([]string) error, error) {
+	if o.Yes || o.DryRun {
+		return nil, nil
+	}
+	if !isTerminal(s.In) {
+		return nil, &usageError{msg: "reset: no terminal to confirm on; pass --yes to reset without asking (or --dry-run to see what would be done)"}
+	}
+	return func(hosts []string) error { return askReset(s.In, s.Err, hosts) }, nil
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// errNotConfirmed is returned when the answer to the question is not yes.
+var errNotConfirmed = errors.New("reset: not confirmed; nothing was changed")
+
+// askReset asks "Reset N hosts (list)? [y/N]" on w and reads the answer from r.
+func askReset(r io.Reader, w io.Writer, hosts []string) error {
+	fmt.Fprintf(w, "Reset %d hosts (%s)? [y/N] ", len(hosts), strings.Join(hosts, ", "))
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return errNotConfirmed
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return errNotConfirmed
+}
+
+// printReset shows what was (or would be) done on each host.
+func printReset(p *ui.Printer, res *steps.ResetResult, dryRun bool) {
+	head := "DONE"
+	if dryRun {
+		head = "WOULD DO"
+	}
+	rows := [][]string{{"HOST", "ROLE", "NODE", head}}
+	for _, h := range res.Hosts {
+		rows = append(rows, []string{h.Host, h.Role, h.Node, describeReset(h, dryRun)})
+	}
+	p.Table(rows)
+	if dryRun {
+		p.Phase(fmt.Sprintf("dry run: %d of %d hosts would change; nothing was changed", res.Changed(), len(res.Hosts)))
+		return
+	}
+	p.Phase(fmt.Sprintf("%d of %d hosts changed", changedNow(res), len(res.Hosts)))
+	p.Phase("local files (the kubeconfig) were left alone")
+}
+
+// describeReset says in words what happened (or would happen) on one host.
+func describeReset(h steps.ResetHost, dryRun bool) string {
+	switch {
+	case len(h.Actions) == 0:
+		return "already clean"
+	case h.Pending && !dryRun:
+		return "not reached; planned: " + strings.Join(h.Actions, "; ")
+	}
+	return strings.Join(h.Actions, "; ")
+}
+
+// changedNow counts the hosts where something was done (not just planned).
+func changedNow(res *steps.ResetResult) int {
+	n := 0
+	for _, h := range res.Hosts {
+		if len(h.Actions) > 0 && !h.Pending {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,551 @@
+package steps
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// Paths that `reset` looks at. The uninstall scripts are k3s's own; the rest
+// is what k3sup-pi or k3s left behind.
+const (
+	rsServerUninstall = "/usr/local/bin/k3s-uninstall.sh"
+	rsAgentUninstall  = "/usr/local/bin/k3s-agent-uninstall.sh"
+	rsEtcRancher      = "/etc/rancher"
+	rsEtcRancherK3s   = "/etc/rancher/k3s"
+	rsEtcRancherNode  = "/etc/rancher/node" // the node password; k3s's uninstall script keeps it
+	rsVarLibRancher   = "/var/lib/rancher"
+	rsK3sDataDir      = "/var/lib/rancher/k3s"
+)
+
+// resetDrainArgs are kubectl's arguments to drain a node before it leaves.
+var resetDrainArgs = []string{"drain", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s"}
+
+// ResetOptions drive one `reset` run.
+type ResetOptions struct {
+	Inventory      *inventory.Inventory
+	Dial           Dialer
+	Log            Logger
+	Hosts          []string // reset only these (inventory name or address); empty = every host
+	RestoreCmdline bool     // put back cmdline.txt from k3sup-pi's backup and reboot
+	DryRun         bool     // plan and report, change nothing
+	// Confirm is asked, after planning and before any change, with the hosts
+	// that have something to reset; an error stops the run. nil = no question.
+	Confirm func(hosts []string) error
+}
+
+// ResetResult is what a reset did (or, in a dry run, would do), per host in
+// the order the hosts were reset.
+type ResetResult struct {
+	Hosts []ResetHost
+}
+
+// ResetHost is one host's part of a reset.
+type ResetHost struct {
+	Host    string
+	Role    string
+	Node    string
+	Actions []string // done, or planned when Pending; empty = already clean
+	Pending bool     // Actions are planned, not done (a dry run, or a run that stopped first)
+}
+
+// Changed counts the hosts with at least one action.
+func (r *ResetResult) Changed() int {
+	n := 0
+	for _, h := range r.Hosts {
+		if len(h.Actions) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetPlan is what reset does on one host, decided from its facts and a probe
+// of the paths k3s and k3sup-pi leave behind.
+type ResetPlan struct {
+	DrainNode      string   // drain this node before the uninstall (the cluster stays)
+	Uninstall      []string // k3s uninstall scripts to run, the agent's first
+	Remove         []string // resetLeftovers removed after the uninstall
+	RemoveEmpty    []string // directories removed when nothing is left in them
+	DeleteNode     string   // delete this node from the cluster after the uninstall
+	RestoreCmdline string   // cmdline.txt put back from its backup, then a reboot; "" = none
+}
+
+// Empty reports whether the host has nothing to reset.
+func (p ResetPlan) Empty() bool {
+	return p.DrainNode == "" && len(p.Uninstall) == 0 && len(p.Remove) == 0 &&
+		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.RestoreCmdline == ""
+}
+
+// Actions says in words what the plan does, in order.
+func (p ResetPlan) Actions() []string {
+	var out []string
+	if p.DrainNode != "" {
+		out = append(out, "drain node "+p.DrainNode)
+	}
+	for _, s := range p.Uninstall {
+		out = append(out, "run "+path.Base(s))
+	}
+	for _, r := range p.Remove {
+		out = append(out, "remove "+r)
+	}
+	for _, d := range p.RemoveEmpty {
+		out = append(out, "remove empty "+d)
+	}
+	if p.DeleteNode != "" {
+		out = append(out, "delete node "+p.DeleteNode)
+	}
+	if p.RestoreCmdline != "" {
+		out = append(out, "restore "+p.RestoreCmdline+" from "+path.Base(p.RestoreCmdline)+BackupSuffix, "reboot")
+	}
+	return out
+}
+
+// resetProbe is what one round trip tells about the paths reset cares for.
+type resetProbe struct {
+	present map[string]bool     // which of resetProbedPaths exist
+	entries map[string][]string // the entries of the rancher directories that exist
+}
+
+// resetProbedPaths are tested for existence on every host.
+var resetProbedPaths = []string{rsAgentUninstall, rsServerUninstall, k3sBinary, ConfigPath, rsEtcRancherK3s,
+	rsEtcRancherNode, rsK3sDataDir, stageDir}
+
+// resetProbeScript prints `path=P` for each existing probed path, and `dir=D` and
+// `entry=D/E` for the rancher directories and their entries.
+func resetProbeScript() string {
+	return `for p in ` + shellJoin(resetProbedPaths) + `; do
+  if [ -e "$p" ] || [ -L "$p" ]; then echo "path=$p"; fi
+done
+for d in ` + rsEtcRancher + ` ` + rsVarLibRancher + `; do
+  if [ -d "$d" ]; then echo "dir=$d"; ls -A "$d" | sed "s|^|entry=$d/|"; fi
+done`
+}
+
+// parseResetProbe reads resetProbeScript's output.
+func parseResetProbe(out []byte) resetProbe {
+	p := resetProbe{present: map[string]bool{}, entries: map[string][]string{}}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), "=")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "path":
+			p.present[val] = true
+		case "dir":
+			if _, seen := p.entries[val]; !seen {
+				p.entries[val] = []string{}
+			}
+		case "entry":
+			dir := path.Dir(val)
+			p.entries[dir] = append(p.entries[dir], val)
+		}
+	}
+	return p
+}
+
+// probeReset runs resetProbeScript on the node as root.
+func probeReset(ctx context.Context, n *Node) (resetProbe, error) {
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetProbeScript(), Sudo: true})
+	if err != nil {
+		return resetProbe{}, fmt.Errorf("look for k3s files on %s: %w", n.Conn.Name(), err)
+	}
+	return parseResetProbe(res.Stdout), nil
+}
+
+// planReset decides what reset does on a host from its facts and probe; inCluster
+// says whether the cluster stays and lists this host's node (drain, delete).
+func planReset(f facts.Facts, p resetProbe, node string, inCluster, restore bool) (ResetPlan, error) {
+	var plan ResetPlan
+	for _, s := range []string{rsAgentUninstall, rsServerUninstall} {
+		if p.present[s] {
+			plan.Uninstall = append(plan.Uninstall, s)
+		}
+	}
+	if f.K3sRole != "" && len(plan.Uninstall) == 0 {
+		return plan, fmt.Errorf("the k3s %s unit is installed but no k3s uninstall script is in /usr/local/bin; remove k3s by hand", f.K3sRole)
+	}
+	plan.Remove = resetLeftovers(p, len(plan.Uninstall) > 0)
+	plan.RemoveEmpty = resetEmptiedDirs(p, plan)
+	if inCluster {
+		plan.DeleteNode = node
+		if len(plan.Uninstall) > 0 {
+			plan.DrainNode = node
+		}
+	}
+	if restore && f.CmdlineBak && f.CmdlinePath != "" {
+		plan.RestoreCmdline = f.CmdlinePath
+	}
+	return plan, nil
+}
+
+// resetLeftovers are the present paths the uninstall scripts (if they run) do not
+// remove: the staged installer, the node password, config.yaml belt and braces;
+// without an uninstall, also what an unfinished install left.
+func resetLeftovers(p resetProbe, uninstall bool) []string {
+	var out []string
+	if !uninstall {
+		for _, s := range []string{rsEtcRancherK3s, rsK3sDataDir, k3sBinary} {
+			if p.present[s] {
+				out = append(out, s)
+			}
+		}
+	}
+	if p.present[ConfigPath] && !slices.Contains(out, rsEtcRancherK3s) {
+		out = append(out, ConfigPath)
+	}
+	for _, s := range []string{rsEtcRancherNode, stageDir} {
+		if p.present[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// resetEmptiedDirs are the rancher directories that hold nothing but what the plan
+// removes: they exist only for k3s, so they go too.
+func resetEmptiedDirs(p resetProbe, plan ResetPlan) []string {
+	gone := map[string]bool{}
+	for _, r := range plan.Remove {
+		gone[r] = true
+	}
+	if len(plan.Uninstall) > 0 {
+		gone[rsEtcRancherK3s], gone[rsK3sDataDir] = true, true
+	}
+	var out []string
+	for _, d := range []string{rsEtcRancher, rsVarLibRancher} {
+		entries, ok := p.entries[d]
+		if !ok {
+			continue
+		}
+		if !slices.ContainsFunc(entries, func(e string) bool { return !gone[e] }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// resetCleanupScript runs the uninstall scripts, removes the resetLeftovers and the
+// emptied directories. A failing uninstall prints the tail of its output.
+func resetCleanupScript(p ResetPlan) string {
+	var b strings.Builder
+	b.WriteString("set -e\n")
+	b.WriteString(`run() { if ! out=$("$1" 2>&1); then printf '%s\n' "$out" | tail -n 20 >&2; echo "$1 failed" >&2; exit 1; fi; }` + "\n")
+	for _, s := range p.Uninstall {
+		b.WriteString("run " + shellQuote(s) + "\n")
+	}
+	if len(p.Remove) > 0 {
+		b.WriteString("rm -rf " + shellJoin(p.Remove) + "\n")
+	}
+	for _, d := range p.RemoveEmpty {
+		q := shellQuote(d)
+		b.WriteString("if [ -d " + q + " ]; then rmdir " + q + " 2>/dev/null || echo \"kept " + d + "\"; fi\n")
+	}
+	return b.String()
+}
+
+// restoreCmdlineScript puts cmdline.txt back from its backup atomically: a copy in
+// the same directory, synced, renamed over the file, then the backup removed.
+// An empty backup is refused: it would not boot.
+func restoreCmdlineScript(cmdlinePath string) string {
+	return `set -e
+p=` + shellQuote(cmdlinePath) + `
+b="$p` + BackupSuffix + `"
+tmp="$p.k3sup-pi.tmp"
+if [ ! -s "$b" ]; then echo "$b is missing or empty; $p left as it is" >&2; exit 3; fi
+cp "$b" "$tmp"
+sync
+mv -f "$tmp" "$p"
+rm -f "$b"
+sync`
+}
+
+// reset is the state of one `reset` run.
+type reset struct {
+	opt     ResetOptions
+	nodes   []*Node // every connected host: the selected ones and the servers that stay
+	order   []*Node // the selected hosts in reset order
+	cl      *cluster
+	mu      sync.Mutex // guards plans and results while hosts run in parallel
+	plans   map[*Node]ResetPlan
+	results map[*Node]*ResetHost // hosts whose reset began
+}
+
+// Reset removes k3s and what k3sup-pi wrote from the selected hosts: agents
+// first, in parallel, then servers one at a time with the init server last.
+// When servers stay, each node is drained before and deleted after its uninstall.
+func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
+	selected, staying, err := selectHosts(opt.Inventory, opt.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	r := &reset{opt: opt, plans: map[*Node]ResetPlan{}, results: map[*Node]*ResetHost{}}
+	opt.Log.Phase("connect and gather facts")
+	r.nodes, err = connect(ctx, append(slices.Clone(selected), staying...), opt.Dial, opt.Inventory.Cluster.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(r.nodes)
+	r.order = resetOrder(r.nodes[:len(selected)])
+	r.cl = &cluster{servers: r.nodes[len(selected):]}
+	opt.Log.Phase("plan")
+	if err := r.plan(ctx); err != nil {
+		return nil, err
+	}
+	res := r.result()
+	if opt.DryRun || res.Changed() == 0 {
+		return res, nil
+	}
+	if opt.Confirm != nil {
+		if err := opt.Confirm(r.changing()); err != nil {
+			return nil, err
+		}
+	}
+	err = r.apply(ctx)
+	return r.result(), err
+}
+
+// selectHosts splits the inventory into the hosts to reset and the servers
+// that stay (and keep the cluster); an unknown name is refused.
+func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []inventory.Host, err error) {
+	if len(names) == 0 {
+		return inv.Hosts, nil, nil
+	}
+	want := map[string]bool{}
+	var unknown []string
+	for _, name := range names {
+		h, ok := inv.Host(name)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("--host %s: no such host in %s", name, inv.File))
+			continue
+		}
+		want[h.Address] = true
+	}
+	if len(unknown) > 0 {
+		return nil, nil, &RefusedError{Findings: unknown}
+	}
+	for _, h := range inv.Hosts {
+		switch {
+		case want[h.Address]:
+			selected = append(selected, h)
+		case h.Role == inventory.RoleServer:
+			staying = append(staying, h)
+		}
+	}
+	return selected, staying, nil
+}
+
+// resetOrder puts agents first, then servers in inventory order with the
+// first (init) server last.
+func resetOrder(nodes []*Node) []*Node {
+	var agents, servers []*Node
+	for _, n := range nodes {
+		if n.Host.Role == inventory.RoleServer {
+			servers = append(servers, n)
+		} else {
+			agents = append(agents, n)
+		}
+	}
+	if len(servers) > 1 {
+		servers = append(servers[1:], servers[0])
+	}
+	return append(agents, servers...)
+}
+
+// plan probes every selected host and plans its reset; the cluster's nodes are
+// read from a server that stays, when one runs k3s.
+func (r *reset) plan(ctx context.Context) error {
+	members, err := r.members(ctx)
+	if err != nil {
+		return err
+	}
+	return forEach(ctx, r.order, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+		p, err := probeReset(ctx, n)
+		if err != nil {
+			return err
+		}
+		_, in := members[n.NodeName()]
+		plan, err := planReset(n.Facts, p, n.NodeName(), in, r.opt.RestoreCmdline)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Host.Name(), err)
+		}
+		r.mu.Lock()
+		r.plans[n] = plan
+		r.mu.Unlock()
+		return nil
+	})
+}
+
+// members lists the cluster's nodes when servers stay and one of them runs
+// k3s; nil when the whole cluster goes (nothing to drain or delete).
+func (r *reset) members(ctx context.Context) (map[string]kubeNode, error) {
+	running := slices.ContainsFunc(r.cl.servers, func(n *Node) bool { return n.Facts.ServiceActive })
+	if !running {
+		return nil, nil
+	}
+	nodes, err := r.cl.nodes(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the cluster's nodes from a server that stays: %w", err)
+	}
+	return nodes, nil
+}
+
+// changing names the hosts with something to reset.
+func (r *reset) changing() []string {
+	var out []string
+	for _, n := range r.order {
+		if !r.plans[n].Empty() {
+			out = append(out, n.Host.Name())
+		}
+	}
+	return out
+}
+
+// result reports each host's actions: planned before apply, done after.
+func (r *reset) result() *ResetResult {
+	res := &ResetResult{}
+	for _, n := range r.order {
+		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions()}
+		h.Pending = len(h.Actions) > 0
+		if done, ok := r.results[n]; ok {
+			h.Actions, h.Pending = done.Actions, false
+		}
+		res.Hosts = append(res.Hosts, h)
+	}
+	return res
+}
+
+// apply resets agents (in parallel), then servers (one at a time), then
+// reboots the hosts whose cmdline.txt was restored, all together.
+func (r *reset) apply(ctx context.Context) error {
+	var agents, servers []*Node
+	for _, n := range r.order {
+		if n.Host.Role == inventory.RoleServer {
+			servers = append(servers, n)
+		} else {
+			agents = append(agents, n)
+		}
+	}
+	r.opt.Log.Phase("reset agents")
+	if err := forEach(ctx, agents, r.opt.Inventory.Cluster.Concurrency, r.resetHost); err != nil {
+		return err
+	}
+	r.opt.Log.Phase("reset servers")
+	for _, n := range servers {
+		if err := r.resetHost(ctx, n); err != nil {
+			return err
+		}
+	}
+	return r.reboot(ctx)
+}
+
+// resetHost drains, uninstalls, cleans, deletes the node and restores
+// cmdline.txt on one host, as its plan says.
+func (r *reset) resetHost(ctx context.Context, n *Node) error {
+	p := r.plans[n]
+	if p.Empty() {
+		return nil
+	}
+	done := r.begin(n)
+	if p.DrainNode != "" {
+		r.opt.Log.Hostf(n.Host.Name(), "draining node %s", p.DrainNode)
+		if _, err := r.cl.kubectl(ctx, nil, append(slices.Clone(resetDrainArgs), p.DrainNode)...); err != nil {
+			return fmt.Errorf("drain %s: %w", p.DrainNode, err)
+		}
+		done.Actions = append(done.Actions, "drained node "+p.DrainNode)
+	}
+	if err := r.cleanup(ctx, n, p, done); err != nil {
+		return err
+	}
+	if p.DeleteNode != "" {
+		if _, err := r.cl.kubectl(ctx, nil, "delete", "node", "--ignore-not-found", p.DeleteNode); err != nil {
+			return fmt.Errorf("delete node %s: %w", p.DeleteNode, err)
+		}
+		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
+	}
+	if p.RestoreCmdline != "" {
+		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: restoreCmdlineScript(p.RestoreCmdline), Sudo: true}); err != nil {
+			return fmt.Errorf("restore %s on %s: %w", p.RestoreCmdline, n.Conn.Name(), err)
+		}
+		done.Actions = append(done.Actions, "restored "+p.RestoreCmdline)
+	}
+	return nil
+}
+
+// begin records that a host's reset began and returns where its actions go.
+func (r *reset) begin(n *Node) *ResetHost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := &ResetHost{}
+	r.results[n] = h
+	return h
+}
+
+// cleanup runs the uninstall scripts and removes the resetLeftovers in one command.
+func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHost) error {
+	if len(p.Uninstall) == 0 && len(p.Remove) == 0 && len(p.RemoveEmpty) == 0 {
+		return nil
+	}
+	if len(p.Uninstall) > 0 {
+		r.opt.Log.Hostf(n.Host.Name(), "uninstalling k3s")
+	}
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetCleanupScript(p), Sudo: true})
+	if err != nil {
+		return fmt.Errorf("uninstall k3s on %s: %w", n.Conn.Name(), err)
+	}
+	kept := map[string]bool{}
+	for _, line := range strings.Split(string(res.Stdout), "\n") {
+		if d, ok := strings.CutPrefix(line, "kept "); ok {
+			kept[d] = true
+			r.opt.Log.Warnf("%s: %s is not empty after the uninstall; kept", n.Host.Name(), d)
+		}
+	}
+	for _, s := range p.Uninstall {
+		done.Actions = append(done.Actions, "ran "+path.Base(s))
+	}
+	for _, s := range p.Remove {
+		done.Actions = append(done.Actions, "removed "+s)
+	}
+	for _, d := range p.RemoveEmpty {
+		if !kept[d] {
+			done.Actions = append(done.Actions, "removed empty "+d)
+		}
+	}
+	return nil
+}
+
+// reboot reboots the hosts whose cmdline.txt was restored, together, and
+// waits until each is back.
+func (r *reset) reboot(ctx context.Context) error {
+	var todo []*Node
+	for _, n := range r.order {
+		if r.plans[n].RestoreCmdline != "" {
+			todo = append(todo, n)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	r.opt.Log.Phase(fmt.Sprintf("reboot %d hosts (cmdline.txt restored)", len(todo)))
+	return forEach(ctx, todo, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
+			return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+		}
+		r.mu.Lock()
+		done := r.results[n]
+		r.mu.Unlock()
+		done.Actions = append(done.Actions, "rebooted")
+		return nil
+	})
+}
