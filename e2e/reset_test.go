@@ -156,4 +156,3 @@ func diffLines(a, b string) (added, removed []string) {
 	slices.Sort(removed)
 	return added, removed
 }
-
