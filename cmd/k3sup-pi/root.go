@@ -45,7 +45,7 @@ Flags and K3SUP_PI_* environment variables override inventory values.`,
 	pf.BoolVar(&g.AcceptNewHostKeys, "accept-new-host-keys", false,
 		"record the keys of hosts not yet in known_hosts (like OpenSSH's StrictHostKeyChecking=accept-new); changed keys are still refused")
 	pf.BoolVar(&g.InsecureHostKeys, "insecure-ignore-host-keys", false, "DANGEROUS: do not verify host keys at all")
-	root.AddCommand(newUpCmd(g, s, nil), newAddNodeCmd(g, s, nil), newKubeconfigCmd(g, s, nil), newResetCmd(g, s, nil))
+	root.AddCommand(newUpCmd(g, s, nil), newAddNodeCmd(g, s, nil), newKubeconfigCmd(g, s, nil), newResetCmd(g, s, nil), newDoctorCmd(g, s, nil))
 	return root
 }
 

@@ -1,0 +1,202 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// etcd's storage needs, in sequential fsync'd writes per second.
+const (
+	etcdMinIOPS     = 50  // below this etcd misses heartbeats and leaders flap
+	etcdAdvisedIOPS = 500 // what etcd advises for busy clusters
+)
+
+// fsyncWrites and fsyncSeconds bound the measurement: at most fsyncWrites
+// writes of 4 KiB, and never longer than fsyncSeconds (a slow SD card stops at
+// the deadline and is counted by the bytes it managed).
+const (
+	fsyncWrites  = 200
+	fsyncSeconds = 5
+	fsyncBlock   = 4096
+)
+
+// defaultDataDir is k3s's data dir unless the config sets data-dir.
+const defaultDataDir = "/var/lib/rancher/k3s"
+
+// DoctorReport is what `doctor` found: the preflight findings (host checks and
+// reachability) and each host's storage speed.
+type DoctorReport struct {
+	Findings []preflight.Finding
+	Storage  []Storage
+}
+
+// Storage is the fsync measurement of one host's k3s data dir.
+type Storage struct {
+	Host    string  // inventory name
+	Role    string  // server or agent
+	DataDir string  // the dir measured: the data dir or its nearest existing parent
+	Device  string  // the device behind it, as df reports it
+	Writes  int     // 4 KiB writes completed, each synced (O_DSYNC)
+	Seconds float64 // how long they took
+	IOPS    float64 // Writes / Seconds; 0 when unknown
+	Etcd    bool    // the host keeps embedded etcd data there
+	Verdict string  // what the figure means for this host
+	Warn    bool    // the figure is too low for what the host runs
+	Err     string  // why there is no figure, "" when measured
+}
+
+// Doctor runs the preflight checks of `up --preflight-only` (changing
+// nothing), then measures every host's sequential fsync write IOPS on its k3s
+// data dir. The storage figures come back even when preflight refuses.
+func Doctor(ctx context.Context, opt Options) (*DoctorReport, error) {
+	inv := opt.Inventory
+	opt.Log.Phase("connect and gather facts")
+	nodes, err := connect(ctx, inv.Hosts, opt.Dial, inv.Cluster.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(nodes)
+	r := &run{opt: opt, inv: inv, nodes: nodes, result: &Result{Nodes: nodes}}
+	for _, n := range nodes {
+		if n.Host.Role == inventory.RoleServer {
+			r.servers = append(r.servers, n)
+		} else {
+			r.agents = append(r.agents, n)
+		}
+	}
+	opt.Log.Phase("preflight")
+	r.result.Findings, err = runPreflight(inv, r.touched(), opt.AllowLowMemory, opt.Log)
+	err = joinRefused(err, r.checkReach(ctx))
+	opt.Log.Phase("storage: sequential fsync writes")
+	rep := &DoctorReport{Findings: r.result.Findings, Storage: r.measureStorage(ctx)}
+	return rep, err
+}
+
+// measureStorage measures every touched host in parallel: each host has its
+// own disk, and a sequential run would take seconds per host.
+func (r *run) measureStorage(ctx context.Context) []Storage {
+	nodes := r.touched()
+	out := make([]Storage, len(nodes))
+	index := make(map[*Node]int, len(nodes))
+	for i, n := range nodes {
+		index[n] = i
+	}
+	_ = forEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+		s := r.measure(ctx, n)
+		if s.Warn {
+			r.opt.Log.Warnf("%s: %s", s.Host, s.Verdict)
+		}
+		out[index[n]] = s
+		return nil
+	})
+	return out
+}
+
+// measure runs the fsync measurement on one host and judges it.
+func (r *run) measure(ctx context.Context, n *Node) Storage {
+	etcd := n.Host.Role == inventory.RoleServer && r.inv.EmbeddedEtcd()
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: fsyncScript(r.dataDir(n)), Sudo: true})
+	var s Storage
+	switch {
+	case err != nil:
+		s.Err = fmt.Sprintf("measure fsync on %s: %v", n.Host.Name(), err)
+	case res.ExitCode != 0:
+		s.Err = fmt.Sprintf("the measurement exited %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	default:
+		s = parseFsync(string(res.Stdout))
+	}
+	s.Host, s.Role, s.Etcd = n.Host.Name(), n.Host.Role, etcd
+	s.Verdict, s.Warn = verdict(s)
+	return s
+}
+
+// dataDir is the k3s data dir of a node: data-dir from the inventory's server
+// or agent config, else k3s's default.
+func (r *run) dataDir(n *Node) string {
+	cfg := r.inv.Cluster.AgentConfig
+	if n.Host.Role == inventory.RoleServer {
+		cfg = r.inv.Cluster.ServerConfig
+	}
+	if d, ok := cfg["data-dir"].(string); ok && strings.HasPrefix(d, "/") {
+		return d
+	}
+	return defaultDataDir
+}
+
+// fsyncScript writes up to fsyncWrites synced 4 KiB blocks into a temp file in
+// the data dir (or its nearest existing parent), timed on the host in
+// nanoseconds, and removes the file. It prints key=value lines.
+func fsyncScript(dataDir string) string {
+	return fmt.Sprintf(`d=%s
+while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+f="$d/.k3sup-pi-fsync"
+trap 'rm -f "$f"' EXIT
+echo "dir=$d"
+echo "device=$(df -P "$d" 2>/dev/null | awk 'NR==2 {print $1}')"
+s=$(date +%%s%%N)
+timeout %d dd if=/dev/zero of="$f" bs=%d count=%d oflag=dsync 2>/dev/null
+echo "rc=$?"
+e=$(date +%%s%%N)
+echo "bytes=$(stat -c %%s "$f" 2>/dev/null || echo 0)"
+echo "start=$s"
+echo "end=$e"
+`, shellQuote(dataDir), fsyncSeconds, fsyncBlock, fsyncWrites)
+}
+
+// parseFsync reads fsyncScript's output. dd stopped by the deadline (exit 124)
+// still counts: its file holds the blocks it synced in time.
+func parseFsync(out string) Storage {
+	kv := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			kv[k] = v
+		}
+	}
+	s := Storage{DataDir: kv["dir"], Device: kv["device"]}
+	rc, err := strconv.Atoi(kv["rc"])
+	switch {
+	case err != nil:
+		s.Err = "the measurement printed no result"
+		return s
+	case rc != 0 && rc != 124:
+		s.Err = fmt.Sprintf("dd failed (exit %d): cannot write to %s", rc, s.DataDir)
+		return s
+	}
+	bytes, err1 := strconv.ParseInt(kv["bytes"], 10, 64)
+	start, err2 := strconv.ParseInt(kv["start"], 10, 64)
+	end, err3 := strconv.ParseInt(kv["end"], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || end <= start {
+		s.Err = "no usable timing (does the host's date support %N?)"
+		return s
+	}
+	s.Writes = int(bytes / fsyncBlock)
+	s.Seconds = float64(end-start) / 1e9
+	if s.Writes == 0 {
+		s.Err = fmt.Sprintf("no write completed in %.1fs", s.Seconds)
+		return s
+	}
+	s.IOPS = float64(s.Writes) / s.Seconds
+	return s
+}
+
+// verdict says what a figure means for the host: only embedded etcd has hard
+// needs (50 IOPS, 500 advised); agents and servers without etcd are fine.
+func verdict(s Storage) (string, bool) {
+	switch {
+	case s.Err != "":
+		return "unknown: " + s.Err, false
+	case !s.Etcd:
+		return "ok", false
+	case s.IOPS < etcdMinIOPS:
+		return fmt.Sprintf("too slow for embedded etcd (needs %d, advises %d): move the data dir to an SSD or use an external datastore", etcdMinIOPS, etcdAdvisedIOPS), true
+	case s.IOPS < etcdAdvisedIOPS:
+		return fmt.Sprintf("ok for etcd (%d advised on busy clusters)", etcdAdvisedIOPS), false
+	}
+	return "ok for etcd", false
+}
