@@ -44,6 +44,7 @@ func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.
 		AcceptNewHostKeys:      g.AcceptNewHostKeys,
 		InsecureIgnoreHostKeys: g.InsecureHostKeys,
 		SSHConfigFile:          inv.SSH.ConfigFile,
+		DefaultUser:            inventory.DefaultSSHUser,
 		Sudo:                   remote.NewSudoPassword(inv.SSH.SudoPasswordEnv, inv.SSH.SudoPasswordFile, ttyPrompt("sudo password: ")),
 		Passphrase:             ttyPassphrase(),
 		Warn:                   func(msg string) { p.Warnf("%s", msg) },

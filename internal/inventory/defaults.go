@@ -40,8 +40,6 @@ func applyDefaults(inv *Inventory) {
 	setStr(&c.Install.DownloadURL, DefaultDownloadURL)
 	setStr(&c.Install.ChannelURL, DefaultChannelURL)
 	setStr(&c.Kubeconfig, filepath.Join(inv.dir, "kubeconfig"))
-	setStr(&inv.SSH.User, DefaultSSHUser)
-	setUnset(inv, "ssh.port", &inv.SSH.Port, DefaultSSHPort)
 	setStr(&inv.SSH.SudoPasswordEnv, DefaultSudoPasswordEnv)
 	resolveRoles(inv.Hosts)
 	if servers := inv.Servers(); len(servers) > 0 {

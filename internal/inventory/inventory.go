@@ -61,8 +61,8 @@ type Install struct {
 
 // SSH holds the SSH defaults every host inherits.
 type SSH struct {
-	User             string // default "pi"
-	Port             int    // default 22
+	User             string // "" → ~/.ssh/config's User, else DefaultSSHUser ("pi")
+	Port             int    // 0 → ~/.ssh/config's Port, else 22
 	Key              string // private key file; "" → agent and ssh defaults
 	KnownHosts       string // known_hosts file; "" → the remote layer's default
 	ConfigFile       string // ssh_config file to read aliases from

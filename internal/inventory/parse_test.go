@@ -285,8 +285,10 @@ func checkDefaults(t *testing.T, inv *Inventory) {
 	expect(t, "script", c.Install.ScriptURL, "https://get.k3s.io")
 	expect(t, "kubeconfig", c.Kubeconfig, filepath.Join(filepath.Dir(inv.File), "kubeconfig"))
 	expect(t, "api", c.APIEndpoint, "10.0.0.1")
-	expect(t, "user", inv.SSH.User, "pi")
-	expect(t, "port", inv.SSH.Port, 22)
+	// user and port stay unset so that ~/.ssh/config can supply them; the
+	// remote layer falls back to DefaultSSHUser and DefaultSSHPort after it.
+	expect(t, "user", inv.SSH.User, "")
+	expect(t, "port", inv.SSH.Port, 0)
 	expect(t, "sudo env", inv.SSH.SudoPasswordEnv, "K3SUP_PI_SUDO_PASSWORD")
 	expect(t, "role", inv.Hosts[0].Role, RoleServer)
 }

@@ -16,6 +16,9 @@ func (v *validator) hosts() {
 			if port == 0 {
 				port = v.inv.SSH.Port
 			}
+			if port == 0 {
+				port = DefaultSSHPort
+			}
 			key := fmt.Sprintf("%s port %d", canonicalAddress(h.Address), port)
 			if j, dup := addrs[key]; dup {
 				v.check(hp+".address", fmt.Sprintf("%s is already hosts[%d] (line %d); list each host once", key, j, v.inv.Hosts[j].Line))

@@ -28,7 +28,10 @@ type endpoint struct {
 func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
 
 // sshConfig wraps an optional parsed ssh_config file.
-type sshConfig struct{ cfg *ssh_config.Config }
+type sshConfig struct {
+	cfg         *ssh_config.Config
+	defaultUser string // Options.DefaultUser: the login when neither the target nor the file names one
+}
 
 func loadSSHConfig(file string) (sshConfig, error) {
 	if file == "none" {
@@ -129,6 +132,9 @@ func resolveHost(alias string, port int, login string, c sshConfig) (endpoint, e
 	}
 	if ep.user == "" {
 		ep.user = c.get(alias, "User")
+	}
+	if ep.user == "" {
+		ep.user = c.defaultUser
 	}
 	if ep.user == "" {
 		ep.user = currentUser()

@@ -142,3 +142,45 @@ func (e *env) withConfig(file string) Options {
 	o.SSHConfigFile = file
 	return o
 }
+
+func TestResolveDefaultUserAndBastionKeys(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	cfg, err := ssh_config.Decode(strings.NewReader("Host pi-02\n  User ubuntu\n  Port 2202\n\nHost keyed-bastion\n  IdentityFile ~/.ssh/bastion_key\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sshConfig{cfg: cfg, defaultUser: "pi"}
+	tests := []struct {
+		name     string
+		target   Target
+		user     string
+		port     int
+		jumpKeys []string
+	}{
+		{"ssh_config user and port beat the default", Target{Alias: "pi-02"}, "ubuntu", 2202, nil},
+		{"the inventory beats ssh_config", Target{Alias: "pi-02", User: "admin", Port: 22}, "admin", 22, nil},
+		{"the default when nothing names one", Target{Alias: "10.0.0.9"}, "pi", 22, nil},
+		{"a bastion without keys gets the host's", Target{Alias: "10.0.0.9", KeyFiles: []string{"/k/id"}, ProxyJump: "10.0.0.1"}, "pi", 22, []string{"/k/id"}},
+		{"a bastion with its own IdentityFile keeps it", Target{Alias: "10.0.0.9", KeyFiles: []string{"/k/id"}, ProxyJump: "keyed-bastion"},
+			"pi", 22, []string{filepath.Join(home, ".ssh/bastion_key")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep, err := resolve(tt.target, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep.user != tt.user || ep.port != tt.port {
+				t.Errorf("user %q port %d, want %q %d", ep.user, ep.port, tt.user, tt.port)
+			}
+			var keys []string
+			for _, j := range ep.jumps {
+				keys = append(keys, j.keyFiles...)
+			}
+			if !reflect.DeepEqual(keys, tt.jumpKeys) {
+				t.Errorf("jump keys = %v, want %v", keys, tt.jumpKeys)
+			}
+		})
+	}
+}

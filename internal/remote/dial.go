@@ -41,6 +41,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.defaultUser = o.DefaultUser
 	ep, err := resolve(t, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Alias, err)

@@ -30,6 +30,9 @@ type Target struct {
 
 // Options are shared by every connection of a run.
 type Options struct {
+	// DefaultUser is the login used when neither the Target nor ssh_config
+	// names one ("" = the local user, as OpenSSH does).
+	DefaultUser string
 	// KnownHostsFile is the known_hosts file; "" = ~/.ssh/known_hosts.
 	KnownHostsFile string
 	// AcceptNewHostKeys records unknown host keys, like OpenSSH's
