@@ -93,5 +93,8 @@ func (o *addNodeOptions) newHost(inv *inventory.Inventory) (inventory.Host, erro
 	if _, ok := inv.Host(o.Address); ok {
 		return inventory.Host{}, &usageError{msg: "add-node: " + o.Address + " is already in " + inv.File + "; use --host"}
 	}
+	if err := steps.CheckNewHost(o.Address, o.Hostname); err != nil {
+		return inventory.Host{}, &usageError{msg: "add-node: " + err.Error()}
+	}
 	return inventory.Host{Address: o.Address, Role: o.Role, Hostname: o.Hostname, User: o.User, Key: o.Key}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -35,6 +36,9 @@ backed up and the new one is written 0600.`,
 		Example: "  k3sup-pi kubeconfig > ~/.kube/config\n  k3sup-pi kubeconfig --merge --context pis --switch-context",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.SwitchContext && !o.Merge {
+				return &usageError{msg: "kubeconfig: --switch-context works with --merge (the printed kubeconfig's current-context is already its own)"}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
@@ -66,7 +70,10 @@ func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command
 		_, err := s.Out.Write(data)
 		return err
 	}
-	path := mergeTarget()
+	path, err := mergeTarget()
+	if err != nil {
+		return err
+	}
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -74,6 +81,10 @@ func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command
 	merged, err := kubeconfig.Merge(old, data, o.SwitchContext)
 	if err != nil {
 		return fmt.Errorf("merge into %s: %w", path, err)
+	}
+	if bytes.Equal(old, merged) {
+		p.Phase(fmt.Sprintf("context %q in %s is already current; nothing written", name, path))
+		return nil
 	}
 	backup, err := kubeconfig.WriteFile(path, merged)
 	if err != nil {
@@ -87,10 +98,15 @@ func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command
 }
 
 // mergeTarget is the first file of $KUBECONFIG, else ~/.kube/config.
-func mergeTarget() string {
-	if env := os.Getenv("KUBECONFIG"); env != "" {
-		return filepath.SplitList(env)[0]
+func mergeTarget() (string, error) {
+	for _, p := range filepath.SplitList(os.Getenv("KUBECONFIG")) {
+		if p != "" {
+			return p, nil
+		}
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".kube", "config")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", &usageError{msg: "kubeconfig --merge: no $KUBECONFIG and no home directory: " + err.Error()}
+	}
+	return filepath.Join(home, ".kube", "config"), nil
 }

@@ -2,26 +2,40 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
 
-// FetchKubeconfig reads k3s.yaml from the first server and rewrites it for use
-// from outside: server address = the API endpoint, entries named name.
+// FetchKubeconfig reads k3s.yaml from the first server that answers, in
+// inventory order, and rewrites it for use from outside: entries named name,
+// server address the API endpoint (else the server it was read from).
 func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer, name string) ([]byte, error) {
-	first := inv.Servers()[0]
-	c, err := dial(ctx, first)
+	servers := inv.Servers()
+	if len(servers) == 0 {
+		return nil, errors.New("the inventory has no server to read the kubeconfig from")
+	}
+	var errs []error
+	for _, h := range servers {
+		y, err := readK3sYAML(ctx, h, dial)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r := &run{inv: inv, servers: []*Node{{Host: h}}}
+		return kubeconfig.Rewrite(y, name, r.serverURL())
+	}
+	return nil, fmt.Errorf("read the kubeconfig (is the cluster up? run `k3sup-pi up` first): %w", errors.Join(errs...))
+}
+
+// readK3sYAML reads /etc/rancher/k3s/k3s.yaml from one server.
+func readK3sYAML(ctx context.Context, h inventory.Host, dial Dialer) ([]byte, error) {
+	c, err := dial(ctx, h)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", first.Name(), err)
+		return nil, fmt.Errorf("connect to %s: %w", h.Name(), err)
 	}
 	defer c.Close()
-	n := &Node{Host: first, Conn: c}
-	y, err := readRootFile(ctx, n, kubeconfigK3s)
-	if err != nil {
-		return nil, fmt.Errorf("%w (is the cluster up? run `k3sup-pi up` first)", err)
-	}
-	r := &run{inv: inv, servers: []*Node{n}}
-	return kubeconfig.Rewrite(y, name, r.serverURL())
+	return readRootFile(ctx, &Node{Host: h, Conn: c}, kubeconfigK3s)
 }

@@ -1,0 +1,29 @@
+package steps
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// nodeNameRE is an RFC 1123 label in lower case, as Kubernetes node names need.
+var nodeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// CheckNewHost checks the address and hostname given on add-node's command
+// line for a host that is not in the inventory, as the inventory checks its own
+// entries. A hostname the cluster already has is refused later, by the join
+// check, once the cluster's nodes are known.
+func CheckNewHost(address, hostname string) error {
+	if _, err := netip.ParseAddr(address); err != nil {
+		for _, label := range strings.Split(address, ".") {
+			if !nodeNameRE.MatchString(strings.ToLower(label)) {
+				return fmt.Errorf("--address %q is not an IP address or host name", address)
+			}
+		}
+	}
+	if hostname != "" && !nodeNameRE.MatchString(hostname) {
+		return fmt.Errorf("--hostname %q is not a valid node name; use 1-63 lower-case letters, digits or '-', not starting or ending with '-' (like pi-7)", hostname)
+	}
+	return nil
+}
