@@ -110,14 +110,25 @@ func testResetOneAgent(t *testing.T, f *fleet.Fleet, inv, kc string) {
 // testSecondResetIsClean: a reset of clean hosts says so and touches nothing
 // (no reboot: the boot marker in /run survives).
 func testSecondResetIsClean(t *testing.T, f *fleet.Fleet, inv string) {
-	snap := snapshot(t, f)
+	snap := cleanSnapshot(t, f)
 	r := mustTool(t, "reset", "-i", inv, "--restore-cmdline", "--yes")
 	if strings.Count(r.stderr, "already clean") != 3 || !strings.Contains(r.stderr, "0 of 3 hosts changed") {
 		t.Errorf("second reset should find 3 clean hosts:\n%s", r.stderr)
 	}
-	if after := snapshot(t, f); after != snap {
+	if after := cleanSnapshot(t, f); after != snap {
 		t.Errorf("second reset changed hosts:\nbefore %s\nafter  %s", snap, after)
 	}
+}
+
+// cleanSnapshot is, per host, a boot marker in /run (gone after a reboot),
+// the listing and cmdline.txt's mtime: what a reset of clean hosts must not move.
+func cleanSnapshot(t *testing.T, f *fleet.Fleet) string {
+	var b strings.Builder
+	for _, h := range f.Hosts {
+		hostExec(t, f, h, "test -e /run/e2e-boot-marker || date +%s%N > /run/e2e-boot-marker")
+		b.WriteString(h.Name + ":\n" + hostExec(t, f, h, "cat /run/e2e-boot-marker; stat -c %Y /boot/firmware/cmdline.txt; "+listingScript) + "\n")
+	}
+	return b.String()
 }
 
 // listings records each host's listing.

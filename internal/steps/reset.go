@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
@@ -437,11 +438,15 @@ func (r *reset) apply(ctx context.Context) error {
 			agents = append(agents, n)
 		}
 	}
-	r.opt.Log.Phase("reset agents")
+	if len(agents) > 0 {
+		r.opt.Log.Phase("reset agents")
+	}
 	if err := forEach(ctx, agents, r.opt.Inventory.Cluster.Concurrency, r.resetHost); err != nil {
 		return err
 	}
-	r.opt.Log.Phase("reset servers")
+	if len(servers) > 0 {
+		r.opt.Log.Phase("reset servers")
+	}
 	for _, n := range servers {
 		if err := r.resetHost(ctx, n); err != nil {
 			return err
@@ -459,10 +464,11 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 	}
 	done := r.begin(n)
 	if p.DrainNode != "" {
-		r.opt.Log.Hostf(n.Host.Name(), "draining node %s", p.DrainNode)
+		start := time.Now()
 		if _, err := r.cl.kubectl(ctx, nil, append(slices.Clone(resetDrainArgs), p.DrainNode)...); err != nil {
 			return fmt.Errorf("drain %s: %w", p.DrainNode, err)
 		}
+		r.opt.Log.Hostf(n.Host.Name(), "node %s drained in %s", p.DrainNode, time.Since(start).Round(100*time.Millisecond))
 		done.Actions = append(done.Actions, "drained node "+p.DrainNode)
 	}
 	if err := r.cleanup(ctx, n, p, done); err != nil {
@@ -497,13 +503,12 @@ func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHo
 	if len(p.Uninstall) == 0 && len(p.Remove) == 0 && len(p.RemoveEmpty) == 0 {
 		return nil
 	}
-	if len(p.Uninstall) > 0 {
-		r.opt.Log.Hostf(n.Host.Name(), "uninstalling k3s")
-	}
+	start := time.Now()
 	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetCleanupScript(p), Sudo: true})
 	if err != nil {
 		return fmt.Errorf("uninstall k3s on %s: %w", n.Conn.Name(), err)
 	}
+	r.opt.Log.Hostf(n.Host.Name(), "k3s uninstalled and leftovers removed in %s", time.Since(start).Round(100*time.Millisecond))
 	kept := map[string]bool{}
 	for _, line := range strings.Split(string(res.Stdout), "\n") {
 		if d, ok := strings.CutPrefix(line, "kept "); ok {
