@@ -43,9 +43,19 @@ func TestUpHAThenUpgrade(t *testing.T) {
 		}
 	}
 
+	// The upgrade drains each node first and uncordons it once Ready on v2.
+	inv = writeFile(t, "inventory.yml", inventory(f, onlineInstall(f)+"k3s_version: "+v1+"\ndrain_on_upgrade: true\n", hosts))
 	start := time.Now()
-	mustTool(t, "up", "-i", inv, "--k3s-version", v2)
+	r := mustTool(t, "up", "-i", inv, "--k3s-version", v2)
+	if d, u := strings.Count(r.stderr, "drained for the upgrade"), strings.Count(r.stderr, "uncordoned"); d != 7 || u != 7 {
+		t.Errorf("drained %d and uncordoned %d nodes, want 7 each:\n%s", d, u, r.stderr)
+	}
 	nodes = kubectlNodes(t, kc)
+	for name, n := range nodes {
+		if n.Spec.Unschedulable {
+			t.Errorf("%s is still cordoned after the upgrade", name)
+		}
+	}
 	checkRollingUpgrade(t, nodes, names[:3], start)
 	for _, n := range names {
 		if v := nodes[n].Status.NodeInfo.KubeletVersion; v != v2 || !nodes[n].ready() {
@@ -53,7 +63,7 @@ func TestUpHAThenUpgrade(t *testing.T) {
 		}
 	}
 	snap := snapshot(t, f)
-	r := mustTool(t, "up", "-i", inv, "--k3s-version", v2)
+	r = mustTool(t, "up", "-i", inv, "--k3s-version", v2)
 	if !strings.Contains(r.stderr, "0 changes on 7 hosts") || snapshot(t, f) != snap {
 		t.Errorf("re-run after the upgrade changed something:\n%s", r.stderr)
 	}

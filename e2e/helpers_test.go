@@ -200,7 +200,8 @@ type kubeNode struct {
 		CreationTimestamp time.Time         `json:"creationTimestamp"`
 	} `json:"metadata"`
 	Spec struct {
-		Taints []struct{ Key, Value, Effect string } `json:"taints"`
+		Taints        []struct{ Key, Value, Effect string } `json:"taints"`
+		Unschedulable bool                                  `json:"unschedulable"`
 	} `json:"spec"`
 	Status struct {
 		Conditions []struct{ Type, Status string } `json:"conditions"`

@@ -42,6 +42,7 @@ type Cluster struct {
 	AgentConfig       map[string]any // extra k3s config.yaml keys for agents
 	BatchSize         int            // agents joined per batch; default 50
 	TaintServers      bool           // node-role.kubernetes.io/control-plane=true:NoSchedule on servers
+	DrainOnUpgrade    bool           // cordon and drain each node before its k3s version changes, uncordon once Ready
 	LabelWorkers      bool           // node-role.kubernetes.io/worker=true on agents
 	Install           Install
 	Kubeconfig        string        // where `up` writes the kubeconfig; default "<inventory dir>/kubeconfig"

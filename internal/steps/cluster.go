@@ -30,10 +30,7 @@ type cluster struct {
 // than skip (the server being restarted). args are plain words, never secrets.
 func (c *cluster) kubectl(ctx context.Context, skip *Node, args ...string) ([]byte, error) {
 	var lastErr error
-	for _, s := range c.servers {
-		if s == skip || s.Conn == nil {
-			continue
-		}
+	for _, s := range c.order(skip) {
 		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + shellJoin(args), Sudo: true})
 		if err == nil {
 			return res.Stdout, nil
@@ -44,6 +41,21 @@ func (c *cluster) kubectl(ctx context.Context, skip *Node, args ...string) ([]by
 		lastErr = fmt.Errorf("kubectl %s: no server to run it on", args[0])
 	}
 	return nil, lastErr
+}
+
+// order lists the servers to try: every connected one but skip, then skip
+// itself as the last resort (a single-server cluster has no other).
+func (c *cluster) order(skip *Node) []*Node {
+	var out []*Node
+	for _, s := range c.servers {
+		if s != skip && s.Conn != nil {
+			out = append(out, s)
+		}
+	}
+	if skip != nil && skip.Conn != nil {
+		out = append(out, skip)
+	}
+	return out
 }
 
 // nodes lists the cluster's nodes by name.

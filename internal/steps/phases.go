@@ -56,7 +56,7 @@ func (r *run) firstServer(ctx context.Context) error {
 		if err := r.ensureToken(); err != nil {
 			return err
 		}
-		if err := r.ensureNode(ctx, first, nil); err != nil {
+		if err := r.ensureNode(ctx, first, first); err != nil {
 			return err
 		}
 	}
@@ -78,10 +78,22 @@ func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
 	if err != nil || !p.Changed() {
 		return err
 	}
+	drain := r.drains(n, p)
+	if drain {
+		if err := r.cl.drain(ctx, n, skip); err != nil {
+			return err
+		}
+	}
 	if err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p); err != nil {
 		return err
 	}
-	return r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip)
+	if err := r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip); err != nil {
+		return err
+	}
+	if drain {
+		return r.cl.uncordon(ctx, n)
+	}
+	return nil
 }
 
 // replan renders a node's config now that the tokens exist and plans k3s on
@@ -142,27 +154,48 @@ func (r *run) agentBatches(ctx context.Context) error {
 }
 
 func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
-	var changed []string
-	err := forEach(ctx, batch, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	cfgs := map[*Node][]byte{}
+	var changed []*Node
+	var names []string
+	for _, n := range batch {
 		cfg, p, err := r.replan(n)
-		if err != nil || !p.Changed() {
+		if err != nil {
 			return err
 		}
-		return r.in.ensureK3s(ctx, n, "agent", cfg, p)
-	})
-	if err != nil {
-		return err
-	}
-	for _, n := range batch {
-		if r.k3s[n].Changed() {
-			changed = append(changed, n.NodeName())
+		if p.Changed() {
+			cfgs[n] = cfg
+			changed = append(changed, n)
+			names = append(names, n.NodeName())
 		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
+	var drained []*Node
+	for _, n := range changed {
+		if r.drains(n, r.k3s[n]) {
+			if err := r.cl.drain(ctx, n, nil); err != nil {
+				return err
+			}
+			drained = append(drained, n)
+		}
+	}
+	err := forEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+		return r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n])
+	})
+	if err != nil {
+		return err
+	}
 	r.opt.Log.Hostf("batch", "%d: waiting for %d nodes to be Ready", num, len(changed))
-	return r.cl.waitReady(ctx, changed, r.readyVersion(), r.inv.Cluster.ReadyTimeout, nil)
+	if err := r.cl.waitReady(ctx, names, r.readyVersion(), r.inv.Cluster.ReadyTimeout, nil); err != nil {
+		return err
+	}
+	for _, n := range drained {
+		if err := r.cl.uncordon(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // labelAndTaint brings every node's labels and taints to the inventory's.
