@@ -58,6 +58,15 @@ func testAddNodeClashRefused(t *testing.T, f *fleet.Fleet, cluster string, all [
 		t.Fatalf("refused add-node changed %s:\nbefore %s\nafter  %s", h.Name, before, got)
 	}
 
+	// A second server cannot join a single server that keeps its data in SQLite.
+	r = tool(t, nil, "add-node", "-i", inv3, "--address", h.Addr, "--hostname", "lc-s2", "--role", "server")
+	if r.code != 3 || !strings.Contains(r.stderr, "SQLite") {
+		t.Errorf("add-node --role server onto a SQLite server: exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	if got := hostState(t, f, h); got != before {
+		t.Fatalf("refused add-node --role server changed %s:\nbefore %s\nafter  %s", h.Name, before, got)
+	}
+
 	// The board itself is called lc-a2 (a re-flashed node, say) and the
 	// inventory gives it no hostname.
 	hostExec(t, f, h, "hostname lc-a2 && echo lc-a2 > /etc/hostname")

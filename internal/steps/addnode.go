@@ -27,3 +27,23 @@ func CheckNewHost(address, hostname string) error {
 	}
 	return nil
 }
+
+// etcdRoleLabel is the label k3s puts on servers that run embedded etcd.
+const etcdRoleLabel = "node-role.kubernetes.io/etcd"
+
+// serverJoinProblem says why a new server cannot join, "" when it can: a
+// cluster whose first server keeps its data in k3s's embedded SQLite (a single
+// server started without cluster-init) takes no further servers; HA needs
+// embedded etcd from the start or an external datastore.
+func (r *run) serverJoinProblem(nodes map[string]kubeNode, n *Node) string {
+	if r.inv.Cluster.DatastoreEndpoint != "" || len(r.servers) == 0 || r.servers[0] == n {
+		return ""
+	}
+	first, ok := nodes[r.servers[0].NodeName()]
+	if !ok || first.Labels[etcdRoleLabel] == "true" {
+		return ""
+	}
+	return fmt.Sprintf("%s: the cluster's server %s keeps its data in k3s's embedded SQLite, which takes no further servers; "+
+		"an HA control plane needs embedded etcd from the start (server_config: {cluster-init: true}) or an external datastore_endpoint",
+		n.Host.Name(), first.Name)
+}

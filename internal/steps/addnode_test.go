@@ -1,6 +1,11 @@
 package steps
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+)
 
 func TestCheckNewHost(t *testing.T) {
 	for _, tc := range []struct {
@@ -24,6 +29,34 @@ func TestCheckNewHost(t *testing.T) {
 		err := CheckNewHost(tc.address, tc.hostname)
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckNewHost(%q, %q) = %v, want ok=%v", tc.address, tc.hostname, err, tc.ok)
+		}
+	}
+}
+
+func TestServerJoinProblem(t *testing.T) {
+	first := &Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server", Hostname: "s1"}}
+	newSrv := &Node{Host: inventory.Host{Address: "10.0.0.2", Role: "server", Hostname: "s2"}}
+	sqlite := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": "true"}}}
+	etcd := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{etcdRoleLabel: "true"}}}
+	for _, tc := range []struct {
+		name      string
+		datastore string
+		nodes     map[string]kubeNode
+		refused   bool
+	}{
+		{"sqlite first server", "", sqlite, true},
+		{"embedded etcd", "", etcd, false},
+		{"external datastore", "postgres://db:5432/k3s", sqlite, false},
+		{"first server unknown", "", map[string]kubeNode{}, false},
+	} {
+		inv := &inventory.Inventory{Cluster: inventory.Cluster{DatastoreEndpoint: tc.datastore}}
+		r := &run{inv: inv, servers: []*Node{first, newSrv}}
+		msg := r.serverJoinProblem(tc.nodes, newSrv)
+		if (msg != "") != tc.refused {
+			t.Errorf("%s: %q, want refused=%v", tc.name, msg, tc.refused)
+		}
+		if tc.refused && !strings.Contains(msg, "cluster-init") {
+			t.Errorf("%s: %q does not say how to get HA", tc.name, msg)
 		}
 	}
 }

@@ -111,6 +111,10 @@ func (r *run) checkJoin(ctx context.Context) error {
 		case n.Facts.K3sRole != "" && !inCluster:
 			problems = append(problems, fmt.Sprintf("%s: k3s %s already runs here but no node %q is in the cluster (joined elsewhere or under another name); run `k3sup-pi reset --host %s` first",
 				n.Host.Name(), n.Facts.K3sRole, n.NodeName(), n.Host.Name()))
+		case n.Host.Role == "server" && !inCluster:
+			if msg := r.serverJoinProblem(nodes, n); msg != "" {
+				problems = append(problems, msg)
+			}
 		}
 	}
 	if len(problems) > 0 {
