@@ -35,7 +35,7 @@ func TestLifecycleAddNodeAndKubeconfig(t *testing.T) {
 
 	testAddNodeClashRefused(t, f, cluster, all)
 	testAddNode(t, f, inv3, inv4, kc, names)
-	testKubeconfig(t, f, inv4, names)
+	testKubeconfig(t, f, inv3, inv4, names)
 }
 
 // hostState is what a refused add-node must leave alone on a host.
@@ -136,7 +136,7 @@ func testAddNode(t *testing.T, f *fleet.Fleet, inv3, inv4, kc string, names []st
 // testKubeconfig: stdout is a kubeconfig the real kubectl uses; --merge keeps
 // unrelated contexts, switches only when asked, writes 0600 with a backup;
 // after the cluster is rebuilt (new CA) a new merge replaces the stale one.
-func testKubeconfig(t *testing.T, f *fleet.Fleet, inv4 string, names []string) {
+func testKubeconfig(t *testing.T, f *fleet.Fleet, inv3, inv4 string, names []string) {
 	dir := t.TempDir()
 	r := mustTool(t, "kubeconfig", "-i", inv4)
 	printed := filepath.Join(dir, "printed")
@@ -198,12 +198,17 @@ func testKubeconfig(t *testing.T, f *fleet.Fleet, inv4 string, names []string) {
 		t.Errorf("--switch-context without --merge: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 
-	// Rebuild the cluster: uninstall everywhere (agents first), up again.
+	// Rebuild the cluster: uninstall everywhere (agents first), up with 1+2,
+	// add the 4th host by --address and --hostname.
 	for i := len(f.Hosts) - 1; i >= 0; i-- {
 		hostExec(t, f, f.Hosts[i], "for s in k3s-agent-uninstall.sh k3s-uninstall.sh; do "+
 			"if [ -x /usr/local/bin/$s ]; then /usr/local/bin/$s >/dev/null 2>&1; fi; done; test ! -e /usr/local/bin/k3s")
 	}
-	mustTool(t, "up", "-i", inv4)
+	mustTool(t, "up", "-i", inv3)
+	r = mustTool(t, "add-node", "-i", inv3, "--address", f.Hosts[3].Addr, "--hostname", "lc-a3")
+	if !strings.Contains(r.stderr, "install") {
+		t.Errorf("add-node --address did not install k3s on the new host:\n%s", r.stderr)
+	}
 	if out, err := exec.Command("kubectl", "--kubeconfig", merged, "--context", f.Name, "get", "nodes").CombinedOutput(); err == nil ||
 		!strings.Contains(string(out), "x509") {
 		t.Errorf("the stale kubeconfig should fail with an x509 error after the rebuild: err %v\n%s", err, out)
