@@ -84,6 +84,9 @@ func describePlan(hp steps.HostPlan) string {
 	if hp.Prep.SetHostname != "" {
 		parts = append(parts, "set hostname "+hp.Prep.SetHostname)
 	}
+	if hp.Prep.VxlanModules {
+		parts = append(parts, "ensure linux-modules-extra-raspi")
+	}
 	if hp.Prep.PatchCmdline {
 		parts = append(parts, "patch cmdline.txt")
 	}

@@ -136,13 +136,20 @@ func checkCmdline(in Input, _ Options) []Finding {
 		"add cgroup_enable=memory to the kernel command line through this host's bootloader and reboot")
 }
 
-func checkVxlanModule(in Input, _ Options) []Finding {
-	f := in.Facts
+// NeedsVxlanModules reports whether the host is a Raspberry Pi on Ubuntu
+// 20.10 to 23.10, whose kernel ships vxlan (flannel's default backend) only in
+// linux-modules-extra-raspi.
+func NeedsVxlanModules(f facts.Facts) bool {
 	if f.OSID != "ubuntu" || !strings.Contains(f.Model, "Raspberry Pi") {
-		return nil
+		return false
 	}
 	v, ok := ubuntuVersion(f.OSVersionID)
-	if !ok || v < 2010 || v > 2310 {
+	return ok && v >= 2010 && v <= 2310
+}
+
+func checkVxlanModule(in Input, _ Options) []Finding {
+	f := in.Facts
+	if !NeedsVxlanModules(f) {
 		return nil
 	}
 	return finding(in, Info, "vxlan-module",

@@ -18,6 +18,11 @@ func (r *run) prepare(ctx context.Context) error {
 				return err
 			}
 		}
+		if p.VxlanModules {
+			if err := ensureVxlan(ctx, n); err != nil {
+				return err
+			}
+		}
 		if p.PatchCmdline {
 			return patchCmdline(ctx, n)
 		}

@@ -7,11 +7,13 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
 
 // PrepPlan says how a host's operating system must change before k3s goes on it.
 type PrepPlan struct {
 	SetHostname  string // new hostname, "" when it is right already
+	VxlanModules bool   // ensure linux-modules-extra-raspi (Ubuntu 20.10-23.10 on a Pi)
 	PatchCmdline bool   // cmdline.txt lacks the cgroup flags
 	Reboot       bool   // the running kernel must pick up cmdline.txt
 	RebootReason string
@@ -26,6 +28,7 @@ func PlanPrep(f facts.Facts, wantHostname string) (PrepPlan, error) {
 	if wantHostname != "" && wantHostname != f.Hostname {
 		p.SetHostname = wantHostname
 	}
+	p.VxlanModules = preflight.NeedsVxlanModules(f)
 	if f.CmdlinePath == "" {
 		return p, nil
 	}

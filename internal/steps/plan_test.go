@@ -27,6 +27,10 @@ func TestPlanPrep(t *testing.T) {
 			}},
 		{"no cmdline.txt", facts.Facts{Hostname: "x86"}, "",
 			func(p PrepPlan) bool { return p == PrepPlan{} }},
+		{"ubuntu 22.04 on a pi needs the vxlan modules", facts.Facts{OSID: "ubuntu", OSVersionID: "22.04", Model: "Raspberry Pi 4 Model B Rev 1.4"}, "",
+			func(p PrepPlan) bool { return p.VxlanModules && !p.Reboot }},
+		{"ubuntu 24.04 does not", facts.Facts{OSID: "ubuntu", OSVersionID: "24.04", Model: "Raspberry Pi 5 Model B Rev 1.0"}, "",
+			func(p PrepPlan) bool { return !p.VxlanModules }},
 		{"rename", facts.Facts{Hostname: "raspberrypi", CmdlinePath: "/boot/firmware/cmdline.txt", Cmdline: piLinePatched, MemoryCgroup: true},
 			"pi-07", func(p PrepPlan) bool { return p.SetHostname == "pi-07" && !p.Reboot }},
 	}

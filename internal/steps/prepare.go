@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
@@ -48,6 +49,29 @@ fi`
 	}
 	n.Facts.Hostname = name
 	n.note("hostname set to %s", name)
+	return nil
+}
+
+// vxlanScript makes sure the kernel has the vxlan module, installing
+// linux-modules-extra-raspi when it lacks it; it prints "installed" when it did.
+const vxlanScript = `modinfo vxlan >/dev/null 2>&1 && exit 0
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-modules-extra-raspi >/tmp/k3sup-pi-apt.log 2>&1; then
+  tail -n 3 /tmp/k3sup-pi-apt.log >&2
+  echo "could not install linux-modules-extra-raspi (offline?); install it by hand: apt-get install linux-modules-extra-raspi" >&2
+  exit 1
+fi
+modprobe vxlan 2>/dev/null || true
+echo installed`
+
+// ensureVxlan installs the vxlan kernel module package where the OS needs it.
+func ensureVxlan(ctx context.Context, n *Node) error {
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: vxlanScript, Sudo: true})
+	if err != nil {
+		return fmt.Errorf("vxlan module on %s: %w", n.Conn.Name(), err)
+	}
+	if strings.TrimSpace(string(res.Stdout)) == "installed" {
+		n.note("installed linux-modules-extra-raspi (vxlan)")
+	}
 	return nil
 }
 
