@@ -198,11 +198,11 @@ func testKubeconfig(t *testing.T, f *fleet.Fleet, inv3, inv4 string, names []str
 		t.Errorf("--switch-context without --merge: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 
-	// Rebuild the cluster: uninstall everywhere (agents first), up with 1+2,
-	// add the 4th host by --address and --hostname.
-	for i := len(f.Hosts) - 1; i >= 0; i-- {
-		hostExec(t, f, f.Hosts[i], "for s in k3s-agent-uninstall.sh k3s-uninstall.sh; do "+
-			"if [ -x /usr/local/bin/$s ]; then /usr/local/bin/$s >/dev/null 2>&1; fi; done; test ! -e /usr/local/bin/k3s")
+	// Rebuild the cluster: `reset` every host, up with 1+2, add the 4th host
+	// by --address and --hostname.
+	mustTool(t, "reset", "-i", inv4, "--yes")
+	for _, h := range f.Hosts {
+		hostExec(t, f, h, "test ! -e /usr/local/bin/k3s")
 	}
 	mustTool(t, "up", "-i", inv3)
 	r = mustTool(t, "add-node", "-i", inv3, "--address", f.Hosts[3].Addr, "--hostname", "lc-a3")
