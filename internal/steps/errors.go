@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 )
 
 // sprintf is fmt.Sprintf, short for the many progress messages.
@@ -33,9 +32,6 @@ func (e *RefusedError) Error() string {
 	}
 	return msg
 }
-
-// cut is strings.Cut, kept here to spare an import in the phase code.
-func cut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }
 
 // sameFile reports whether path holds exactly data.
 func sameFile(path string, data []byte) (bool, error) {

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
@@ -239,7 +240,7 @@ func (r *run) metaWant(n *Node) metaWant {
 		w.Taints = append(w.Taints, ControlPlaneTaint)
 	}
 	if n.Host.Role == "agent" && r.inv.Cluster.LabelWorkers {
-		k, v, _ := cut(WorkerLabel, "=")
+		k, v, _ := strings.Cut(WorkerLabel, "=")
 		w.Labels[k] = v
 	}
 	return w
