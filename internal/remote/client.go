@@ -167,8 +167,17 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	return res, nil
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
+// shellQuote is ShellQuote, the package's own short name for it.
+func shellQuote(s string) string { return ShellQuote(s) }
+
+// ShellQuote quotes s for a POSIX shell: words of plain characters stay as
+// they are, anything else is single-quoted, so no value can become syntax.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@", r))
+	}) < 0 {
+		return s
+	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 

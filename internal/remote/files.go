@@ -52,8 +52,8 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte, mode f
 	return false, fmt.Errorf("%s: write %s: unexpected output %q", c.Name(), path, res.Stdout)
 }
 
-// fileSum returns the hex sha256 of a local file.
-func fileSum(localPath string) (string, error) {
+// FileSHA256 returns the hex sha256 of a local file, as sha256sum prints it.
+func FileSHA256(localPath string) (string, error) {
 	f, err := os.Open(localPath)
 	if err != nil {
 		return "", fmt.Errorf("open %s: %w", localPath, err)
@@ -87,7 +87,7 @@ func randomSuffix() string {
 // directory in their home and install it as root via sudo. It does nothing
 // when the checksum, mode and owner already match.
 func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode fs.FileMode) (bool, error) {
-	sum, err := fileSum(localPath)
+	sum, err := FileSHA256(localPath)
 	if err != nil {
 		return false, err
 	}

@@ -146,7 +146,7 @@ e=$(date +%%s%%N)
 echo "bytes=$(stat -c %%s "$f" 2>/dev/null || echo 0)"
 echo "start=$s"
 echo "end=$e"
-`, shellQuote(dataDir), fsyncSeconds, fsyncBlock, fsyncWrites)
+`, remote.ShellQuote(dataDir), fsyncSeconds, fsyncBlock, fsyncWrites)
 }
 
 // parseFsync reads fsyncScript's output. dd stopped by the deadline (exit 124)

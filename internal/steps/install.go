@@ -2,10 +2,7 @@ package steps
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +40,7 @@ func newInstaller(c inventory.Cluster) (*installer, error) {
 			return nil, fmt.Errorf("offline bundle %s: %w (it needs k3s and install.sh)", c.Install.BundleDir, err)
 		}
 	}
-	sum, err := fileSHA256(filepath.Join(c.Install.BundleDir, "k3s"))
+	sum, err := remote.FileSHA256(filepath.Join(c.Install.BundleDir, "k3s"))
 	if err != nil {
 		return nil, fmt.Errorf("offline bundle: %w", err)
 	}
@@ -58,7 +55,7 @@ func (in *installer) stage(ctx context.Context, n *Node) error {
 		return fmt.Errorf("stage k3s on %s: %w", n.Conn.Name(), err)
 	}
 	if in.src.Source != "offline" {
-		script := "curl -sfL --retry 3 -o " + installScript + ".tmp " + shellQuote(in.src.ScriptURL) +
+		script := "curl -sfL --retry 3 -o " + installScript + ".tmp " + remote.ShellQuote(in.src.ScriptURL) +
 			" && mv -f " + installScript + ".tmp " + installScript
 		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
 			return fmt.Errorf("download the k3s installer on %s from %s: %w", n.Conn.Name(), in.src.ScriptURL, err)
@@ -87,11 +84,11 @@ func (in *installer) install(ctx context.Context, n *Node, role string) error {
 	if in.src.Source == "offline" {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
 	} else {
-		env = append(env, "GITHUB_URL="+shellQuote(in.src.DownloadURL), "INSTALL_K3S_CHANNEL_URL="+shellQuote(in.src.ChannelURL))
+		env = append(env, "GITHUB_URL="+remote.ShellQuote(in.src.DownloadURL), "INSTALL_K3S_CHANNEL_URL="+remote.ShellQuote(in.src.ChannelURL))
 		if in.version != "" {
-			env = append(env, "INSTALL_K3S_VERSION="+shellQuote(in.version))
+			env = append(env, "INSTALL_K3S_VERSION="+remote.ShellQuote(in.version))
 		} else {
-			env = append(env, "INSTALL_K3S_CHANNEL="+shellQuote(in.channel))
+			env = append(env, "INSTALL_K3S_CHANNEL="+remote.ShellQuote(in.channel))
 		}
 	}
 	script := strings.Join(env, " ") + " sh " + installScript
@@ -146,17 +143,4 @@ func readRootFile(ctx context.Context, n *Node, path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s on %s: %w", path, n.Conn.Name(), err)
 	}
 	return res.Stdout, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

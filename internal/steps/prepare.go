@@ -32,7 +32,7 @@ func gather(ctx context.Context, n *Node) error {
 // setHostname renames the host the way systemd does, and keeps /etc/hosts
 // resolving the new name on 127.0.1.1 as Raspberry Pi OS and Ubuntu expect.
 func setHostname(ctx context.Context, n *Node, name string) error {
-	q := shellQuote(name)
+	q := remote.ShellQuote(name)
 	script := `set -e
 name=` + q + `
 if ! hostnamectl set-hostname "$name" 2>/dev/null; then
@@ -95,7 +95,7 @@ func patchCmdline(ctx context.Context, n *Node) error {
 	}
 	sum := sha256.Sum256([]byte(n.Facts.Cmdline))
 	script := `set -e
-p=` + shellQuote(path) + `
+p=` + remote.ShellQuote(path) + `
 if ! echo "` + hex.EncodeToString(sum[:]) + `  $p" | sha256sum -c --status; then
   echo "$p changed while k3sup-pi was running; nothing written, run again" >&2; exit 3
 fi

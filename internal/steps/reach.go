@@ -163,7 +163,7 @@ func probeScript(ts []reachTarget) string {
 command -v curl >/dev/null 2>&1 || { echo "curl-missing"; exit 0; }
 `, probeTimeout, probeTimeout+3)
 	for i, t := range ts {
-		fmt.Fprintf(&b, "probe %d %s &\n", i, shellQuote("https://"+t.addr()+"/"))
+		fmt.Fprintf(&b, "probe %d %s &\n", i, remote.ShellQuote("https://"+t.addr()+"/"))
 	}
 	b.WriteString("wait\n")
 	return b.String()

@@ -244,13 +244,13 @@ func resetCleanupScript(p ResetPlan) string {
 	b.WriteString("set -e\n")
 	b.WriteString(`run() { if ! out=$("$1" 2>&1); then printf '%s\n' "$out" | tail -n 20 >&2; echo "$1 failed" >&2; exit 1; fi; }` + "\n")
 	for _, s := range p.Uninstall {
-		b.WriteString("run " + shellQuote(s) + "\n")
+		b.WriteString("run " + remote.ShellQuote(s) + "\n")
 	}
 	if len(p.Remove) > 0 {
 		b.WriteString("rm -rf " + shellJoin(p.Remove) + "\n")
 	}
 	for _, d := range p.RemoveEmpty {
-		q := shellQuote(d)
+		q := remote.ShellQuote(d)
 		b.WriteString("if [ -d " + q + " ]; then rmdir " + q + " 2>/dev/null || echo \"kept " + d + "\"; fi\n")
 	}
 	return b.String()
@@ -261,7 +261,7 @@ func resetCleanupScript(p ResetPlan) string {
 // An empty backup is refused: it would not boot.
 func restoreCmdlineScript(cmdlinePath string) string {
 	return `set -e
-p=` + shellQuote(cmdlinePath) + `
+p=` + remote.ShellQuote(cmdlinePath) + `
 b="$p` + BackupSuffix + `"
 tmp="$p.k3sup-pi.tmp"
 if [ ! -s "$b" ]; then echo "$b is missing or empty; $p left as it is" >&2; exit 3; fi
