@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // drains reports whether a node is cordoned and drained before its change:
@@ -11,9 +12,23 @@ func (r *run) drains(n *Node, p K3sPlan) bool {
 	return r.inv.Cluster.DrainOnUpgrade && p.Install && n.Facts.K3sVersion != ""
 }
 
-// drain cordons a node and evicts its pods, through a server other than skip.
+// Drain timeouts: an upgrade waits longer for pods to leave than a reset.
+const (
+	upgradeDrainTimeout = 300 * time.Second
+	resetDrainTimeout   = 120 * time.Second
+)
+
+// drainNode cordons a node and evicts its pods (DaemonSet pods stay, emptyDir
+// data goes), through a server other than skip. Upgrades and reset share it.
+func (c *cluster) drainNode(ctx context.Context, node string, skip *Node, timeout time.Duration) error {
+	_, err := c.kubectl(ctx, skip, "drain", "--ignore-daemonsets", "--delete-emptydir-data",
+		fmt.Sprintf("--timeout=%ds", int(timeout.Seconds())), node)
+	return err
+}
+
+// drain drains a node before its upgrade and records it.
 func (c *cluster) drain(ctx context.Context, n *Node, skip *Node) error {
-	if _, err := c.kubectl(ctx, skip, "drain", n.NodeName(), "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s"); err != nil {
+	if err := c.drainNode(ctx, n.NodeName(), skip, upgradeDrainTimeout); err != nil {
 		return fmt.Errorf("drain %s before its upgrade: %w", n.NodeName(), err)
 	}
 	n.note("drained for the upgrade")

@@ -28,8 +28,6 @@ const (
 	rsK3sDataDir      = "/var/lib/rancher/k3s"
 )
 
-// resetDrainArgs are kubectl's arguments to drain a node before it leaves.
-var resetDrainArgs = []string{"drain", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s"}
 
 // ResetOptions drive one `reset` run.
 type ResetOptions struct {
@@ -465,7 +463,7 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 	done := r.begin(n)
 	if p.DrainNode != "" {
 		start := time.Now()
-		if _, err := r.cl.kubectl(ctx, nil, append(slices.Clone(resetDrainArgs), p.DrainNode)...); err != nil {
+		if err := r.cl.drainNode(ctx, p.DrainNode, nil, resetDrainTimeout); err != nil {
 			return fmt.Errorf("drain %s: %w", p.DrainNode, err)
 		}
 		r.opt.Log.Hostf(n.Host.Name(), "node %s drained in %s", p.DrainNode, time.Since(start).Round(100*time.Millisecond))
