@@ -26,8 +26,8 @@ func loadInventory(g *globalOptions, fs *pflag.FlagSet) (*inventory.Inventory, e
 	}
 	v := inventory.NewViper()
 	if fs != nil {
-		if err := v.BindPFlags(fs); err != nil {
-			return nil, fmt.Errorf("bind flags: %w", err)
+		if err := inventory.BindFlags(v, fs); err != nil {
+			return nil, err
 		}
 	}
 	if err := inventory.ApplyOverrides(inv, v); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
@@ -46,7 +47,7 @@ Exit code 3 when a check fails, 0 otherwise.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.Output, "output", "o", "", "json: print the report on stdout as JSON")
 	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
-	overrideFlags(f)
+	inventory.AddFlags(f)
 	return cmd
 }
 

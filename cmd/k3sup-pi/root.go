@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // streams are the command's standard streams: data to Out, progress to Err.
@@ -58,18 +57,4 @@ func (g *globalOptions) inventoryPath() string {
 		return p
 	}
 	return "inventory.yml"
-}
-
-// overrideFlags adds the flags that override inventory values.
-func overrideFlags(fs *pflag.FlagSet) {
-	fs.String("k3s-version", "", "k3s version to install, e.g. v1.31.4+k3s1 (overrides cluster.k3s_version)")
-	fs.String("channel", "", "k3s release channel when no version is pinned (overrides cluster.channel)")
-	fs.Int("batch-size", 0, "agents joined per batch (overrides cluster.batch_size)")
-	fs.String("kubeconfig", "", "where to write the kubeconfig (overrides cluster.kubeconfig)")
-	fs.Int("concurrency", 0, "parallel SSH connections (overrides cluster.concurrency)")
-	fs.String("user", "", "SSH user (overrides ssh.user)")
-	fs.String("key", "", "SSH private key file (overrides ssh.key)")
-	fs.String("known-hosts", "", "known_hosts file (overrides ssh.known_hosts)")
-	fs.String("install-source", "", "online or offline (overrides cluster.install.source)")
-	fs.String("reboot-timeout", "", "how long to wait for a rebooting host, e.g. 10m (overrides cluster.reboot_timeout)")
 }

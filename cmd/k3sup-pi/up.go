@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
@@ -40,7 +41,7 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would change on each host and change nothing")
 	f.BoolVar(&o.PreflightOnly, "preflight-only", false, "run the checks on every host and stop")
 	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
-	overrideFlags(f)
+	inventory.AddFlags(f)
 	return cmd
 }
 
