@@ -34,7 +34,9 @@ type Client struct {
 	cur    *conn
 	closed bool
 	sudo   sudoMode
-	runDir string // where Reboot's marker lives; "" = /run
+	// bootIDFile is where Reboot reads the kernel's boot id; "" = the real
+	// one (tests point it elsewhere).
+	bootIDFile string
 }
 
 // Name is the host's alias as the inventory wrote it.

@@ -161,6 +161,16 @@ func IsRetryable(err error) bool {
 		errors.Is(err, errConnLost) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed)
 }
 
+// IsPermanent reports whether err is one that no retry can fix, because it
+// needs the user: a refused host key (changed, unknown or revoked) or
+// credentials the host refused. Waits that otherwise retry until a deadline
+// (a reboot) stop at once on it.
+func IsPermanent(err error) bool {
+	var hk *HostKeyError
+	var ae *AuthError
+	return errors.As(err, &hk) || errors.As(err, &ae)
+}
+
 // tail returns the last n lines of s.
 func tail(s string, n int) string {
 	s = strings.TrimRight(s, "\n")
