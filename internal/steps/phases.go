@@ -9,10 +9,11 @@ import (
 )
 
 // prepare sets hostnames and patches cmdline.txt on every host in parallel,
-// then reboots the changed hosts together and verifies the memory cgroup.
+// then reboots the hosts that need it (see rebootAll) and verifies the memory
+// cgroup. A host that fails does not stop the others; the phase returns all
+// the failures at its end.
 func (r *run) prepare(ctx context.Context) error {
-	limit := r.inv.Cluster.Concurrency
-	err := forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
+	err := forEach(ctx, r.touched(), r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
 		p := r.prep[n]
 		if p.SetHostname != "" {
 			if err := setHostname(ctx, n, p.SetHostname); err != nil {
@@ -32,14 +33,7 @@ func (r *run) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
-		p := r.prep[n]
-		if !p.Reboot {
-			return nil
-		}
-		r.opt.Log.Hostf(n.Host.Name(), "rebooting: %s", p.RebootReason)
-		return rebootAndVerify(ctx, n, r.inv.Cluster.RebootTimeout, p.RebootReason)
-	})
+	return r.rebootAll(ctx)
 }
 
 // stage readies the installer (and offline, the binary) on every host that

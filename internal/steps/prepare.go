@@ -115,11 +115,12 @@ sync`
 }
 
 // rebootAndVerify reboots the host, waits for it, reads its facts again and
-// checks that the memory cgroup is really on now.
+// checks that the memory cgroup is really on now. Reboot's errors name the
+// host already.
 func rebootAndVerify(ctx context.Context, n *Node, timeout time.Duration, reason string) error {
 	start := time.Now()
 	if err := n.Conn.Reboot(ctx, timeout); err != nil {
-		return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+		return err
 	}
 	n.note("rebooted (%s) in %s", reason, time.Since(start).Round(time.Second))
 	if err := gather(ctx, n); err != nil {
