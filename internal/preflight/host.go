@@ -103,14 +103,21 @@ func human(kb int64) string {
 	return fmt.Sprintf("%.1f GiB", float64(kb)/gib)
 }
 
+// checkInit refuses any init but systemd. OpenRC (Alpine) is refused rather
+// than half supported: the reboot check, k3s restarts, service checks and
+// uninstall all speak systemctl, and no OpenRC host is tested end to end.
 func checkInit(in Input, _ Options) []Finding {
 	switch in.Facts.InitSystem {
-	case "systemd", "openrc":
+	case "systemd":
 		return nil
+	case "openrc":
+		return finding(in, Error, "init",
+			"k3sup-pi needs systemd, and this host runs OpenRC (Alpine?): its reboot check, k3s restarts and uninstall all use systemctl",
+			"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian), or install k3s on this host by hand and leave it out of the inventory")
 	}
 	return finding(in, Error, "init",
-		fmt.Sprintf("init system is %q: the k3s installer needs systemd or openrc", in.Facts.InitSystem),
-		"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian) or openrc (Alpine)")
+		fmt.Sprintf("init system is %q: k3sup-pi needs systemd", in.Facts.InitSystem),
+		"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian)")
 }
 
 func checkSudo(in Input, _ Options) []Finding {

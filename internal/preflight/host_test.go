@@ -39,6 +39,7 @@ const (
 	ubuntuP5 = "ubuntu-2510-pi5.txt"
 	x86      = "x86-no-cmdline.txt"
 	pi4K3s   = "pi4-k3s-server.txt"
+	alpine   = "alpine-openrc-pi4.txt"
 )
 
 func TestCheckHost(t *testing.T) {
@@ -79,7 +80,11 @@ func TestCheckHost(t *testing.T) {
 		{name: "memory unknown", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.MemTotalKB = facts.Unknown },
 			want: []string{"memory/warning"}},
 		{name: "no systemd", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.InitSystem = "other" },
-			want: []string{"init/error"}},
+			want: []string{"init/error"}, wantMsg: "k3sup-pi needs systemd"},
+		{name: "Alpine with OpenRC refused", file: alpine, role: "agent", want: []string{"init/error"},
+			wantMsg: "k3sup-pi needs systemd, and this host runs OpenRC (Alpine?)"},
+		{name: "OpenRC server refused too", file: alpine, role: "server", want: []string{"init/error"},
+			wantMsg: "runs OpenRC"},
 		{name: "ubuntu 22.04 on a Pi", file: ubuntuP5, role: "agent",
 			mutate: func(f *facts.Facts) { f.OSVersionID, f.SudoNoPass = "22.04", true },
 			want:   []string{"vxlan-module/info"}, wantMsg: "linux-modules-extra-raspi"},
