@@ -57,17 +57,13 @@ func (r *run) rebootServer(ctx context.Context, n *Node) error {
 	if err := r.reboot(ctx, n); err != nil {
 		return err
 	}
-	unit := "k3s"
-	if n.Facts.K3sRole == "agent" {
-		unit = "k3s-agent"
-	}
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: "systemctl is-active " + unit + " || true"})
+	res, err := n.Conn.Run(ctx, remote.Cmd{Script: "systemctl is-active k3s || true"})
 	if err != nil {
 		return fmt.Errorf("after the reboot: %w", err)
 	}
 	if state := strings.TrimSpace(string(res.Stdout)); state != "active" {
-		return fmt.Errorf("%s: %s is %q after the reboot; the next server is not rebooted: "+
-			"check `journalctl -u %s` on it", n.Host.Name(), unit, state, unit)
+		return fmt.Errorf("%s: k3s is %q after the reboot; the next server is not rebooted: "+
+			"check `journalctl -u k3s` on it", n.Host.Name(), state)
 	}
 	if err := r.cl.waitReady(ctx, []string{n.NodeName()}, "", r.inv.Cluster.ReadyTimeout, n); err != nil {
 		return fmt.Errorf("%s after the reboot: %w; the next server is not rebooted", n.Host.Name(), err)
