@@ -152,14 +152,16 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		command = prefix + command
-		if pw != nil {
-			stdin = append(append(append([]byte(nil), pw...), '\n'), cmd.Stdin...)
-		}
+		marker := "k3sup-pi-stdin-" + randomSuffix()
+		command = prefix + "sh -c " + shellQuote(guardStdin(cmd.Script, marker))
+		stdin = sudoStdin(pw, marker, cmd.Stdin)
 	}
 	res, err := c.exec(ctx, command, stdin)
 	if err != nil {
 		return res, err
+	}
+	if cmd.Sudo && res.ExitCode == stdinGuardExit && strings.Contains(string(res.Stderr), stdinGuardMsg) {
+		return res, c.sudoErr(ErrSudoStdin, []byte("the script found the password where its data should begin"))
 	}
 	if res.ExitCode != 0 {
 		return res, &ExitError{Host: c.Name(), ExitCode: res.ExitCode, Stderr: tail(string(res.Stderr), 5)}

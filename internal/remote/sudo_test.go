@@ -197,3 +197,50 @@ func TestSudoPasswordSources(t *testing.T) {
 		})
 	}
 }
+
+// TestSudoStdinMarker: when sudo runs the command without reading the
+// password, the password must not become the command's data.
+func TestSudoStdinMarker(t *testing.T) {
+	const pw = "pw-that-must-not-land"
+	tests := []struct {
+		name   string
+		noRead bool
+	}{
+		{"sudo reads the password", false},
+		{"sudo runs without reading it", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			envv := []string{"FAKE_SUDO_PASSWORD=" + pw}
+			if tt.noRead {
+				envv = append(envv, "FAKE_SUDO_NO_READ=1")
+			}
+			s := e.server(sshtest.Config{Bin: map[string]string{"sudo": sshtest.SudoScript, "id": sshtest.IDScript(1000)}, Env: envv})
+			e.trust(s)
+			o := e.opts()
+			o.Sudo = NewSudoPassword("", "", func() ([]byte, error) { return []byte(pw), nil })
+			tg := target(s)
+			tg.User = "admin"
+			c := e.dial(tg, o)
+			out := filepath.Join(t.TempDir(), "cmdline.txt")
+			_, err := c.Run(ctxT(t), Cmd{Script: "cat > " + out, Sudo: true, Stdin: []byte("console=tty1 root=/dev/sda2\n")})
+			got, _ := os.ReadFile(out)
+			if tt.noRead {
+				if !errors.Is(err, ErrSudoStdin) {
+					t.Fatalf("err = %v, want ErrSudoStdin", err)
+				}
+				if strings.Contains(err.Error(), pw) {
+					t.Errorf("password in the error: %v", err)
+				}
+				if _, statErr := os.Stat(out); statErr == nil {
+					t.Errorf("the script ran and wrote %q", got)
+				}
+				return
+			}
+			if err != nil || string(got) != "console=tty1 root=/dev/sda2\n" {
+				t.Fatalf("wrote %q, err %v; want the data alone", got, err)
+			}
+		})
+	}
+}
