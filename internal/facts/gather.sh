@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # k3sup-pi facts: print what k3sup-pi needs to know about this host as key=value lines.
 #
 # POSIX sh (dash, busybox ash, bash). Meant to run as root through sudo; as an ordinary
@@ -155,6 +156,7 @@ bootinfo() {
 		esac
 	else
 		put cgroup_v2 0
+		# shellcheck disable=SC2016 # $1 and $4 are awk's fields
 		put memory_cgroup "$(bool awk '$1 == "memory" && $4 == 1 { f = 1 } END { exit !f }' "$R/proc/cgroups")"
 	fi
 }
