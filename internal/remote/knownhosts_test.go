@@ -262,3 +262,27 @@ func TestUnknownHostNamesOpenSSHName(t *testing.T) {
 		mustContain(t, err.Error(), "host key for pi-01 is unknown", expand(tt.name, s), expand(tt.scan, s))
 	}
 }
+
+// TestAliasEntryHonoured: a key recorded under the alias (as earlier
+// versions did) is accepted; strict mode leaves the file alone, accept-new
+// adds the entry ssh(1) looks for.
+func TestAliasEntryHonoured(t *testing.T) {
+	for _, accept := range []bool{false, true} {
+		e := newEnv(t)
+		s := e.server(sshtest.Config{})
+		cfgFile := filepath.Join(e.home, "ssh_config")
+		writeFile(t, cfgFile, expand("Host pi-01\n  HostName {host}\n  Port {port}\n", s))
+		aliasLine := knownhosts.Line([]string{knownHostsName("pi-01", s.Port())}, s.HostKey()) + "\n"
+		writeFile(t, e.known, aliasLine)
+		o := e.withConfig(cfgFile)
+		o.AcceptNewHostKeys = accept
+		e.dial(Target{Alias: "pi-01"}, o)
+		want := aliasLine
+		if accept {
+			want += knownhosts.Line([]string{knownHostsName(s.Host(), s.Port())}, s.HostKey()) + "\n"
+		}
+		if got := e.readKnown(); got != want {
+			t.Errorf("accept=%v: known_hosts =\n%q\nwant\n%q", accept, got, want)
+		}
+	}
+}
