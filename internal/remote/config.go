@@ -15,8 +15,9 @@ import (
 
 // endpoint is a host with ssh_config and inventory settings merged.
 type endpoint struct {
-	alias          string // name for known_hosts and messages
+	alias          string // the name as written, for messages
 	host           string // network host (HostName)
+	keyAlias       string // ssh_config HostKeyAlias: the known_hosts name when set
 	port           int
 	user           string
 	keyFiles       []string
@@ -143,6 +144,7 @@ func resolveHost(alias string, port int, login string, c sshConfig) (endpoint, e
 		ep.keyFiles = append(ep.keyFiles, expandPath(strings.Trim(k, `"`), ep))
 	}
 	ep.identitiesOnly = strings.EqualFold(c.get(alias, "IdentitiesOnly"), "yes")
+	ep.keyAlias = c.get(alias, "HostKeyAlias")
 	return ep, nil
 }
 
