@@ -56,8 +56,8 @@ func (c *localConn) Reboot(context.Context, time.Duration) error { return errors
 func (c *localConn) Close() error                                { return nil }
 
 const (
-	bootLine  = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
-	cgFlags = " cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory"
+	bootLine = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
+	cgFlags  = " cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory"
 )
 
 // bootDir makes root/boot/firmware with cmdline.txt holding content.
