@@ -140,12 +140,11 @@ func checkCmdline(in Input, _ Options) []Finding {
 
 // checkBootPartition refuses a cmdline.txt that lies on the root file system:
 // the boot partition is not mounted, so the firmware would never read the edit
-// (and the real cmdline.txt is elsewhere). A boot partition that is mounted but
-// not FAT (network boot over NFS) is only reported.
+// (and the real cmdline.txt is elsewhere). Any file system mounted there is
+// accepted, not only FAT: a network-booted Pi has its boot directory on NFS.
 func checkBootPartition(in Input) []Finding {
 	f := in.Facts
-	switch {
-	case f.CmdlineMount == "/":
+	if f.CmdlineMount == "/" {
 		dir := BootDir(f)
 		where := "cmdline.txt found on the root file system"
 		if path.Dir(f.CmdlinePath) != dir {
@@ -153,10 +152,6 @@ func checkBootPartition(in Input) []Finding {
 		}
 		return finding(in, Error, "boot-partition", fmt.Sprintf("boot partition not mounted at %s (%s)", dir, where),
 			"mount it (e.g. check /etc/fstab) and run again")
-	case f.CmdlineMount != "" && f.CmdlineFSType != "vfat" && f.CmdlineFSType != "msdos":
-		return finding(in, Info, "boot-partition",
-			fmt.Sprintf("%s lies on a %s file system mounted at %s, not on a FAT boot partition", f.CmdlinePath, f.CmdlineFSType, f.CmdlineMount),
-			"nothing to do for network boot (the firmware reads this file over TFTP); otherwise check what is mounted there")
 	}
 	return nil
 }
