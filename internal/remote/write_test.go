@@ -158,3 +158,45 @@ func TestWriteFileInputCutShort(t *testing.T) {
 		checkFile(t, path, []byte("token: old\n"), 0o600)
 	}
 }
+
+// TestInstallScriptVerifies: the staged upload is installed only when its
+// copy has the local file's sha256; otherwise the target stays as it was.
+func TestInstallScriptVerifies(t *testing.T) {
+	for _, tt := range []struct {
+		name, staged string
+		wantCode     int
+		want         string
+	}{
+		{"matching copy installed", "k3s-binary", 0, "k3s-binary"},
+		{"cut-short copy refused", "k3s-bin", 4, "old"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, stage := t.TempDir(), t.TempDir()
+			src, dst := filepath.Join(stage, "k3s"), filepath.Join(dir, "k3s")
+			for f, c := range map[string]string{src: tt.staged, dst: "old"} {
+				if err := os.WriteFile(f, []byte(c), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			script := "set -- " + shellQuote(src) + " " + shellQuote(dst) + " 755 " + shellQuote(stage) + " " + sumOf([]byte("k3s-binary")) + "\n" + installScript
+			cmd := exec.Command("sh", "-c", script)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code != tt.wantCode {
+				t.Errorf("exit %d (%s), want %d", code, stderr.String(), tt.wantCode)
+			}
+			if got, _ := os.ReadFile(dst); string(got) != tt.want {
+				t.Errorf("target = %q, want %q", got, tt.want)
+			}
+			if l := leftovers(t, dir); len(l) != 0 {
+				t.Errorf("temp files left: %v", l)
+			}
+		})
+	}
+}
