@@ -45,7 +45,7 @@ func TestCmdlineSafety(t *testing.T) {
 		specs(f.Hosts, []string{"b-srv", "b-agent"})))
 
 	start := time.Now()
-	testBootNotMounted(t, f, inv, untouched, orig)
+	testBootNotMounted(t, f, inv, untouched, "b-agent", orig)
 	t.Logf("boot partition not mounted: refused, host back in %s", time.Since(start).Round(100*time.Millisecond))
 
 	start = time.Now()
@@ -95,11 +95,11 @@ func TestCmdlineSafety(t *testing.T) {
 // testBootNotMounted: with /boot/firmware unmounted, the cmdline.txt on the root
 // file system is refused before anything changes on any host; a reboot mounts
 // the partition again.
-func testBootNotMounted(t *testing.T, f *fleet.Fleet, inv string, h *fleet.Host, orig map[*fleet.Host]string) {
+func testBootNotMounted(t *testing.T, f *fleet.Fleet, inv string, h *fleet.Host, name string, orig map[*fleet.Host]string) {
 	t.Helper()
 	hostExec(t, f, h, "umount /boot/firmware && test -f "+bootCmdline)
 	r := tool(t, nil, "up", "-i", inv)
-	want := h.Name + ": error: boot-partition: boot partition not mounted at /boot/firmware (cmdline.txt found on the root file system) (fix: mount it (e.g. check /etc/fstab) and run again)"
+	want := name + ": error: boot-partition: boot partition not mounted at /boot/firmware (cmdline.txt found on the root file system) (fix: mount it (e.g. check /etc/fstab) and run again)"
 	if r.code != 3 || !strings.Contains(r.stderr, want) {
 		t.Errorf("up with the boot partition unmounted: exit %d, want 3 with %q\n%s", r.code, want, r.stderr)
 	}
