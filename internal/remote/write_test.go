@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
 )
@@ -198,5 +199,29 @@ func TestInstallScriptVerifies(t *testing.T) {
 				t.Errorf("temp files left: %v", l)
 			}
 		})
+	}
+}
+
+// TestVerifiedWriteStaleTemp: a temp file left by a run killed outright (a
+// power cut mid-write) is removed by the next write once it is stale; a fresh
+// one, which may belong to a write still running, is left alone.
+func TestVerifiedWriteStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "cmdline.txt")
+	stale, fresh := filepath.Join(dir, ".cmdline.txt.k3sup-pi.AAAAAA"), filepath.Join(dir, ".cmdline.txt.k3sup-pi.BBBBBB")
+	for _, f := range []string{p, stale, fresh} {
+		if err := os.WriteFile(f, []byte("rootwait\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runWrite(t, "sh", WriteSpec{Path: p}, []byte("rootwait quiet\n"), []byte("rootwait quiet\n")); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if l := leftovers(t, dir); len(l) != 1 || l[0] != fresh {
+		t.Errorf("temp files after the write: %v, want only the fresh %s", l, fresh)
 	}
 }
