@@ -61,7 +61,7 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname or address; repeat for more)")
-	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "put back the cmdline.txt saved by up and reboot those hosts")
+	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
 	return cmd

@@ -30,7 +30,7 @@ type ResetOptions struct {
 	Dial           Dialer
 	Log            Logger
 	Hosts          []string // reset only these (inventory name or address); empty = every host
-	RestoreCmdline bool     // put back cmdline.txt from k3sup-pi's backup and reboot
+	RestoreCmdline bool     // undo up's cmdline.txt edit (planCmdlineRestore) and reboot
 	DryRun         bool     // plan and report, change nothing
 	// Confirm is asked, after planning and before any change, with the plan
 	// (the hosts with something to reset, and the cmdline.txt lines before and
