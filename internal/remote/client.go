@@ -114,11 +114,21 @@ func (c *Client) exec(ctx context.Context, command string, stdin []byte) (Result
 	defer s.Close()
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr = &stdout, &stderr
-	s.Stdin = bytes.NewReader(stdin)
+	// stdin goes through a pipe of our own: a command may exit without reading
+	// all of it (a reboot, a refused write), and its exit status, not a failed
+	// write of data it did not want, is the command's result.
+	in, err := s.StdinPipe()
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: stdin: %w", c.Name(), err)
+	}
 	done := make(chan error, 1)
 	if err := s.Start(command); err != nil {
 		return Result{}, fmt.Errorf("%s: start command: %w", c.Name(), err)
 	}
+	go func() {
+		_, _ = in.Write(stdin)
+		_ = in.Close()
+	}()
 	go func() { done <- s.Wait() }()
 	select {
 	case err = <-done:
