@@ -53,7 +53,7 @@ Only the servers are read; no other node is changed.`,
 }
 
 func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

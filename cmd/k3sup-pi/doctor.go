@@ -52,7 +52,7 @@ Exit code 3 when a check fails, 0 otherwise.`,
 }
 
 func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}

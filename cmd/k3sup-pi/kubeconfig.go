@@ -53,7 +53,7 @@ backed up and the new one is written 0600.`,
 }
 
 func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

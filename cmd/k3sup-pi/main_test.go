@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -83,5 +85,47 @@ func TestUpFlagsReachOptions(t *testing.T) {
 	}
 	if !got.DryRun || !got.AllowLowMemory || got.PreflightOnly || got.inventoryPath() != "x.yml" {
 		t.Errorf("options = %+v", got)
+	}
+}
+
+// TestInventoryMustBeARegularFile: a FIFO would hang the read and /dev/zero
+// would eat memory; both are refused at once as bad input.
+func TestInventoryMustBeARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yml")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 5<<20); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want string }{
+		{"named pipe", fifo, "fifo.yml is a named pipe (FIFO), not a regular file"},
+		{"endless device", "/dev/zero", "/dev/zero is a character device, not a regular file"},
+		{"directory", dir, "is a directory, not a regular file"},
+		{"too large", big, "big.yml is larger than 4 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan struct{})
+			var errOut string
+			var code int
+			go func() {
+				defer close(done)
+				_, errOut, code = runCLI(t, "up", "--dry-run", "-i", tt.path)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("k3sup-pi up -i %s did not return", tt.path)
+			}
+			if code != exitBadInput || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, exitBadInput, tt.want, errOut)
+			}
+		})
 	}
 }

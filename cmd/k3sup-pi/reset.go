@@ -67,7 +67,7 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

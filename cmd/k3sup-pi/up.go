@@ -46,7 +46,7 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 }
 
 func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,14 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 )
 
 // Role names a host may take.
@@ -128,7 +131,7 @@ func (inv *Inventory) TokenValue() (string, error) {
 		return c.Token, nil
 	}
 	path := inv.resolvePath(c.TokenFile)
-	data, err := os.ReadFile(path)
+	data, err := localfile.Read(context.Background(), path, localfile.MaxSecret)
 	if err != nil {
 		return "", fmt.Errorf("read cluster.token_file: %w", err)
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
 	"golang.org/x/sync/errgroup"
@@ -193,6 +195,32 @@ func TestSudoPasswordSources(t *testing.T) {
 			got, err := NewSudoPassword(tt.env, tt.file, nil).Get()
 			if (err != nil) != tt.wantErr || string(got) != tt.want {
 				t.Errorf("Get() = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestSudoPasswordFileMustBeRegular: a named pipe or a device as
+// sudo_password_file is refused at once instead of hanging or eating memory.
+func TestSudoPasswordFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pw-fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{fifo, "/dev/zero"} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := NewSudoPassword("", file, nil).Get()
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+					t.Errorf("Get() error = %v, want a refusal naming a non-regular file", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Get() with sudo_password_file %s did not return", file)
 			}
 		})
 	}
