@@ -87,14 +87,9 @@ type Host struct {
 	Key       string            // per-host private key; "" → SSH.Key
 	ProxyJump string            // per-host jump hosts; "" → SSH.ProxyJump
 	Line      int               // line of the host entry, for later error messages
-}
 
-// Name is the host's Hostname when set, otherwise its Address.
-func (h Host) Name() string {
-	if h.Hostname != "" {
-		return h.Hostname
-	}
-	return h.Address
+	sshPort int  // Port, else SSH.Port, else DefaultSSHPort (set by Load)
+	shared  bool // another host has the same Address (on another port); see Name
 }
 
 // Servers returns the server hosts in file order; the first is the init server.
@@ -111,16 +106,6 @@ func (inv *Inventory) withRole(role string) []Host {
 		}
 	}
 	return out
-}
-
-// Host finds a host by Name() or Address, ignoring case.
-func (inv *Inventory) Host(name string) (Host, bool) {
-	for _, h := range inv.Hosts {
-		if strings.EqualFold(h.Name(), name) || strings.EqualFold(h.Address, name) {
-			return h, true
-		}
-	}
-	return Host{}, false
 }
 
 // TokenValue returns Cluster.Token, or the trimmed content of Cluster.TokenFile,

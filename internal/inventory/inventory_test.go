@@ -84,6 +84,35 @@ func TestHostLookup(t *testing.T) {
 	expect(t, "agents", len(inv.Agents()), 2)
 }
 
+// TestNamesAreUnique: hosts sharing an address on different ports get
+// distinct Names, and each name selects one host.
+func TestNamesAreUnique(t *testing.T) {
+	inv, err := Parse("inv.yml", []byte("ssh: {port: 2200}\nhosts:\n  - address: 10.0.0.1\n  - {address: 10.0.0.1, port: 2222}\n  - {address: \"fd00::1\", hostname: pi-6}\n  - {address: \"fd00::1\", port: 23}\n  - address: 10.0.0.2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.1:2200", "10.0.0.1:2222", "pi-6", "[fd00::1]:23", "10.0.0.2"}
+	for i, h := range inv.Hosts {
+		expect(t, fmt.Sprintf("hosts[%d].Name()", i), h.Name(), want[i])
+		got, ok := inv.Host(h.Name())
+		expect(t, "Host("+h.Name()+")", ok && got.Line == h.Line, true)
+	}
+	tests := []struct {
+		query string
+		n     int
+	}{
+		{"10.0.0.1", 2}, {"fd00:0::1", 2}, {"[fd00::1]:2200", 1}, {"[FD00::1]:23", 1}, {"10.0.0.1:22", 0}, {"10.0.0.2:2200", 1},
+	}
+	for _, tt := range tests {
+		expect(t, "len(Matches("+tt.query+"))", len(inv.Matches(tt.query)), tt.n)
+	}
+	_, err = inv.Select([]string{"10.0.0.1"})
+	var se *SelectError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), `"10.0.0.1" is ambiguous in inv.yml: it is the address of 10.0.0.1:2200 and 10.0.0.1:2222`) {
+		t.Errorf("Select(shared address) = %v", err)
+	}
+}
+
 func TestTokenValue(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {

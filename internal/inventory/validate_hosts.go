@@ -12,14 +12,7 @@ func (v *validator) hosts() {
 		hp := fmt.Sprintf("hosts[%d]", i)
 		v.host(hp, h)
 		if h.Address != "" && checkAddress(h.Address) == "" {
-			port := h.Port
-			if port == 0 {
-				port = v.inv.SSH.Port
-			}
-			if port == 0 {
-				port = DefaultSSHPort
-			}
-			key := fmt.Sprintf("%s port %d", canonicalAddress(h.Address), port)
+			key := fmt.Sprintf("%s port %d", canonicalAddress(h.Address), effectivePort(h.Port, v.inv.SSH.Port))
 			if j, dup := addrs[key]; dup {
 				v.check(hp+".address", fmt.Sprintf("%s is already hosts[%d] (line %d); list each host once", key, j, v.inv.Hosts[j].Line))
 			} else {
@@ -32,6 +25,27 @@ func (v *validator) hosts() {
 			} else {
 				names[h.Hostname] = i
 			}
+		}
+	}
+	v.hostnamesNotAddresses()
+}
+
+// hostnamesNotAddresses refuses a hostname that is another host's address:
+// a name given to --host would then select the wrong host.
+func (v *validator) hostnamesNotAddresses() {
+	addrs := map[string]int{}
+	for i := len(v.inv.Hosts) - 1; i >= 0; i-- {
+		addrs[canonicalAddress(v.inv.Hosts[i].Address)] = i
+	}
+	for i, h := range v.inv.Hosts {
+		if h.Hostname == "" {
+			continue
+		}
+		j, clash := addrs[canonicalAddress(h.Hostname)]
+		if clash && j != i && canonicalAddress(v.inv.Hosts[j].Address) != canonicalAddress(h.Address) {
+			v.check(fmt.Sprintf("hosts[%d].hostname", i), fmt.Sprintf(
+				"%q is the address of hosts[%d] (line %d); a hostname equal to another host's address makes the hosts ambiguous (--host %s); choose another hostname",
+				h.Hostname, j, v.inv.Hosts[j].Line, h.Hostname))
 		}
 	}
 }
