@@ -52,20 +52,43 @@ hosts:
 }
 
 func TestExitCodes(t *testing.T) {
+	inv := filepath.Join(t.TempDir(), "inventory.yml")
+	if err := os.WriteFile(inv, []byte("hosts:\n  - {address: 10.0.0.1, hostname: pi-1}\n  - {address: 10.0.0.2, hostname: pi-2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const hint = "for usage."
 	tests := []struct {
 		name string
 		args []string
 		code int
+		want []string // in stderr
 	}{
-		{"unknown flag", []string{"up", "--no-such-flag"}, exitBadInput},
-		{"missing inventory", []string{"up", "-i", "/nonexistent/inventory.yml"}, exitBadInput},
-		{"add-node needs a host", []string{"add-node"}, exitBadInput},
-		{"help", []string{"--help"}, exitOK},
+		{"unknown flag", []string{"up", "--no-such-flag"}, exitBadInput, []string{"unknown flag: --no-such-flag", "Run 'k3sup-pi up --help' " + hint}},
+		{"missing inventory", []string{"up", "-i", "/nonexistent/inventory.yml"}, exitBadInput, nil},
+		{"add-node needs a host", []string{"add-node"}, exitBadInput, nil},
+		{"help", []string{"--help"}, exitOK, nil},
+		{"no command", nil, exitOK, nil},
+		{"unknown command", []string{"nosuch"}, exitBadInput, []string{`unknown command "nosuch" for "k3sup-pi"`, "Run 'k3sup-pi --help' " + hint}},
+		{"misspelt command", []string{"upp"}, exitBadInput, []string{`did you mean "up"?`}},
+		{"extra argument to up", []string{"up", "-i", inv, "pi-1"}, exitBadInput, []string{`unexpected argument "pi-1": k3sup-pi up takes flags only`, "Run 'k3sup-pi up --help' " + hint}},
+		{"extra argument to reset", []string{"reset", "--yes", "-i", inv, "everything"}, exitBadInput, []string{`unexpected argument "everything"`, "Run 'k3sup-pi reset --help' " + hint}},
+		{"extra argument to kubeconfig", []string{"kubeconfig", "x"}, exitBadInput, []string{"Run 'k3sup-pi kubeconfig --help' " + hint}},
+		{"extra argument to doctor", []string{"doctor", "x"}, exitBadInput, nil},
+		{"extra argument to add-node", []string{"add-node", "--host", "pi-1", "x"}, exitBadInput, nil},
+		{"extra argument to completion", []string{"completion", "bash", "x"}, exitBadInput, nil},
+		{"reset unknown host", []string{"reset", "--yes", "-i", inv, "--host", "nosuch"}, exitBadInput,
+			[]string{`--host: no host "nosuch" in`, "hosts: pi-1, pi-2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, errOut, code := runCLI(t, tt.args...); code != tt.code {
+			_, errOut, code := runCLI(t, tt.args...)
+			if code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", code, tt.code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
 			}
 		})
 	}

@@ -46,7 +46,7 @@ up) are left alone. A host with nothing to reset is not touched and is reported
 
 reset asks for confirmation on a terminal; without one, pass --yes.`,
 		Example: "  k3sup-pi reset -i inventory.yml\n  k3sup-pi reset --host pi-07 --yes\n  k3sup-pi reset --restore-cmdline --dry-run",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
