@@ -47,6 +47,7 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		return
 	}
 	d.pos[path] = at(n)
+	seen := map[string]*yaml.Node{} // key:effect → first taint with it
 	for i, e := range n.Content {
 		e = resolve(e)
 		tp := fmt.Sprintf("%s[%d]", path, i)
@@ -56,9 +57,35 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		}
 		if msg := checkTaint(e.Value); msg != "" {
 			d.add(at(e), tp, "%s", msg)
+		} else {
+			d.uniqueTaint(e, tp, seen)
 		}
+		d.pos[tp] = at(e)
 		*out = append(*out, e.Value)
 	}
+}
+
+// uniqueTaint refuses a valid taint whose key and effect an earlier taint of
+// the host has (kubectl taint refuses the pair, after the cluster is built).
+func (d *decoder) uniqueTaint(e *yaml.Node, tp string, seen map[string]*yaml.Node) {
+	id := taintID(e.Value)
+	switch first := seen[id]; {
+	case first == nil:
+		seen[id] = e
+	case first.Value == e.Value:
+		d.add(at(e), tp, "taint %q is listed twice (first on line %d); keep one", e.Value, first.Line)
+	default:
+		d.add(at(e), tp, "taint %q has the key and effect of %q (line %d); a node holds one taint per key and effect, keep one",
+			e.Value, first.Value, first.Line)
+	}
+}
+
+// taintID is a valid taint's identity on a node: key:Effect (the value does
+// not count; kubectl refuses two taints with the same key and effect).
+func taintID(t string) string {
+	i := strings.LastIndex(t, ":")
+	key, _, _ := strings.Cut(t[:i], "=")
+	return key + ":" + t[i+1:]
 }
 
 // managedConfigKeys are k3s config keys k3sup-pi sets itself.

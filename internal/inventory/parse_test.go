@@ -147,6 +147,14 @@ func TestParseInvalidHosts(t *testing.T) {
 		{"taint effect case", "hosts:\n  - address: a\n    taints: [\"gpu:noschedule\"]\n", []string{`is spelled "NoSchedule"`}},
 		{"taint bad key", "hosts:\n  - address: a\n    taints: [\"a b=c:NoSchedule\"]\n", []string{`key "a b"`}},
 		{"taint bad value", "hosts:\n  - address: a\n    taints: [\"k=a b:NoSchedule\"]\n", []string{`value "a b"`}},
+		{"duplicate taint", "hosts:\n  - address: a\n    taints:\n      - gpu=a:NoSchedule\n      - gpu:NoExecute\n      - gpu=b:NoSchedule\n",
+			[]string{`6:9: hosts[0].taints[2]: taint "gpu=b:NoSchedule" has the key and effect of "gpu=a:NoSchedule" (line 4)`}},
+		{"same taint twice", "hosts:\n  - address: a\n    taints: [\"x:NoExecute\", \"x:NoExecute\"]\n",
+			[]string{`3:29: hosts[0].taints[1]: taint "x:NoExecute" is listed twice (first on line 3)`}},
+		{"taint of taint_servers with another value", "cluster: {taint_servers: true}\nhosts:\n  - address: a\n    taints: [\"node-role.kubernetes.io/control-plane:NoSchedule\"]\n",
+			[]string{`4:14: hosts[0].taints[0]: taint "node-role.kubernetes.io/control-plane:NoSchedule" has the key and effect of "node-role.kubernetes.io/control-plane=true:NoSchedule", which cluster.taint_servers puts`}},
+		{"taint of taint_servers repeated", "cluster: {taint_servers: true}\nhosts:\n  - address: a\n    taints: [\"node-role.kubernetes.io/control-plane=true:NoSchedule\"]\n",
+			[]string{`4:14: hosts[0].taints[0]: taint "node-role.kubernetes.io/control-plane=true:NoSchedule" is put on every server by cluster.taint_servers`}},
 		{"taints a string", "hosts:\n  - address: a\n    taints: \"k:NoSchedule\"\n", []string{"expected a list"}},
 	}
 	for _, tt := range tests {

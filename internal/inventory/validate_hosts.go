@@ -76,6 +76,7 @@ func (v *validator) host(hp string, h Host) {
 		v.check(hp+".user", checkUser(h.User))
 	}
 	v.port(hp+".port", h.Port)
+	v.serverTaints(hp, h)
 	if h.ProxyJump != "" {
 		v.check(hp+".proxy_jump", checkProxyJump(h.ProxyJump))
 	}
@@ -119,5 +120,26 @@ func (v *validator) topology() {
 		v.ps.add(pos{line: last.Line, col: 1}, "hosts",
 			"%d servers with embedded etcd: etcd needs an odd number for quorum; add or remove one server, or set cluster.datastore_endpoint for an external datastore",
 			len(servers))
+	}
+}
+
+// controlPlaneTaint is the taint cluster.taint_servers puts on every server.
+const controlPlaneTaint = "node-role.kubernetes.io/control-plane=true:NoSchedule"
+
+// serverTaints refuses a server taint with the key and effect of the one
+// cluster.taint_servers sets: the node can hold only one of them.
+func (v *validator) serverTaints(hp string, h Host) {
+	if h.Role != RoleServer || !v.inv.Cluster.TaintServers {
+		return
+	}
+	for i, t := range h.Taints {
+		tp := fmt.Sprintf("%s.taints[%d]", hp, i)
+		switch {
+		case t == controlPlaneTaint:
+			v.check(tp, fmt.Sprintf("taint %q is put on every server by cluster.taint_servers; remove it here", t))
+		case checkTaint(t) == "" && taintID(t) == taintID(controlPlaneTaint):
+			v.check(tp, fmt.Sprintf("taint %q has the key and effect of %q, which cluster.taint_servers puts on every server; keep one of the two",
+				t, controlPlaneTaint))
+		}
 	}
 }
