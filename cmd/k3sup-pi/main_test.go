@@ -152,3 +152,26 @@ func TestInventoryMustBeARegularFile(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretsNotPrinted: secret values in a bad inventory never reach the
+// terminal; the message names the key and line instead.
+func TestSecretsNotPrinted(t *testing.T) {
+	tests := []struct{ name, inv, secret, want string }{
+		{"password in sudo_password_env", "ssh:\n  sudo_password_env: \"Hunter2 Pw\"\n", "Hunter2",
+			"inventory.yml:2:22: ssh.sudo_password_env: is not an environment variable name (value withheld"},
+		{"token with a space", "cluster:\n  token: \"K10sec ret \"\n", "sec ret", "inventory.yml:2:10: cluster.token: starts or ends with white space (value withheld)"},
+		{"blank token", "cluster:\n  token: \"  \"\n", "\x00", "inventory.yml:2:10: cluster.token: is blank"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "inventory.yml")
+			if err := os.WriteFile(path, []byte(tt.inv+"hosts:\n  - address: 10.0.0.1\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, errOut, code := runCLI(t, "up", "--dry-run", "-i", path)
+			if code != exitBadInput || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, tt.secret) {
+				t.Errorf("exit %d, want %d with %q and without the secret:\n%s", code, exitBadInput, tt.want, errOut)
+			}
+		})
+	}
+}

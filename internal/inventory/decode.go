@@ -154,12 +154,17 @@ func describe(n *yaml.Node, secret bool) string {
 		if kind == "" {
 			kind = "a " + n.ShortTag() + " value"
 		}
-		if secret {
-			return kind
-		}
-		return fmt.Sprintf("%s %q", kind, n.Value)
+		return kind + " " + quote(n.Value, secret)
 	}
 	return "an unsupported YAML node"
+}
+
+// quote is %q of v, or "(value withheld)" for a secret.
+func quote(v string, secret bool) string {
+	if secret {
+		return "(" + withheld + ")"
+	}
+	return fmt.Sprintf("%q", v)
 }
 
 func join(path, key string) string {

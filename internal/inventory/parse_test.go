@@ -206,6 +206,10 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		"cluster:\n  datastore_endpoint: true\n  token: " + tok + "\n  tokn: 1\n" + oneHost,
 		"cluster:\n  datastore_endpoint: \"x" + dsn + "\"\n  token: " + tok + "\n" + oneHost,
 		"cluster:\n  datastore_endpoint: [\"" + dsn + "\"]\n" + oneHost,
+		"ssh:\n  sudo_password_env: \"S3CRET pw!\"\n" + oneHost,
+		"ssh:\n  sudo_password_env: [S3CRET]\n" + oneHost,
+		"ssh:\n  sudo_password: S3CRET\n" + oneHost,
+		"cluster:\n  token: \" S3CRET\"\n" + oneHost,
 	}
 	for i, c := range cases {
 		_, err := Parse("inv.yml", []byte(c))
@@ -214,6 +218,44 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		}
 		if msg := err.Error(); strings.Contains(msg, "S3CRET") {
 			t.Errorf("case %d: secret in error:\n%s", i, msg)
+		}
+	}
+}
+
+// TestSecretKeysWithheld: a problem with a secret-bearing key names the key
+// and line and says the value is withheld.
+func TestSecretKeysWithheld(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"password typed into sudo_password_env", "ssh:\n  sudo_password_env: \"hunter2 x\"\n" + oneHost,
+			[]string{"2:22: ssh.sudo_password_env: is not an environment variable name (value withheld: it may be a password)"}},
+		{"sudo_password_env of the wrong type", "ssh:\n  sudo_password_env: true\n" + oneHost,
+			[]string{"2:22: ssh.sudo_password_env: expected text, got a boolean (value withheld)"}},
+		{"blank token", "cluster:\n  token: \"   \"\n" + oneHost, []string{"2:10: cluster.token: is blank; give the secret, or remove token:"}},
+		{"empty token", "cluster:\n  token: \"\"\n" + oneHost, []string{"2:10: cluster.token: is blank"}},
+		{"token with white space around", "cluster:\n  token: \"abc123 \"\n" + oneHost,
+			[]string{"2:10: cluster.token: starts or ends with white space (value withheld)"}},
+		{"token of the wrong type", "cluster:\n  token: {a: b}\n" + oneHost, []string{"2:10: cluster.token: expected text, got a mapping"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("inv.yml", []byte(tt.yaml))
+			wantProblems(t, err, tt.want...)
+		})
+	}
+}
+
+func TestSecretPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"cluster.token": true, "cluster.datastore_endpoint": true, "ssh.sudo_password_env": true,
+		"ssh.sudo_password": true, "cluster.server_config.agent-token": true, "cluster.server_config.etcd-s3-secret-key": true,
+		"cluster.token_file": false, "ssh.sudo_password_file": false, "ssh.user": false, "hosts[0].labels[disk]": false,
+		"hosts[0].labels[api-token]": true,
+	} {
+		if got := secretPath(path); got != want {
+			t.Errorf("secretPath(%q) = %v, want %v", path, got, want)
 		}
 	}
 }
