@@ -175,3 +175,46 @@ func TestSecretsNotPrinted(t *testing.T) {
 		})
 	}
 }
+
+// TestNamedFilesAndSettingsCheckedBeforeAnyHost: files and k3s settings the
+// inventory names are refused at load (exit 2, file:line), before any host
+// is dialled; an override flag is named as the origin.
+func TestNamedFilesAndSettingsCheckedBeforeAnyHost(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inventory.yml")
+	inv := "cluster:\n  kubeconfig: inventory.yml/kc\n  agent_config:\n    disable: [traefik]\n    node-ip: 10.0.0.300\n" +
+		"ssh:\n  sudo_password_file: nopw\nhosts:\n  - address: 192.0.2.1\n    taints: [\"a:NoSchedule\", \"a=b:NoSchedule\"]\n"
+	if err := os.WriteFile(path, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, "up", "-i", path, "--key", filepath.Join(dir, "no-key"))
+	if code != exitBadInput {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitBadInput, errOut)
+	}
+	for _, want := range []string{
+		"inventory.yml:2:15: cluster.kubeconfig: " + path + " is not a directory",
+		"inventory.yml:4:5: cluster.agent_config.disable:",
+		"inventory.yml:5:14: cluster.agent_config.node-ip:",
+		"inventory.yml:7:23: ssh.sudo_password_file:",
+		"inventory.yml:10:30: hosts[0].taints[1]:",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "192.0.2.1") {
+		t.Errorf("a host was contacted:\n%s", errOut)
+	}
+	_, _, code = runCLI(t, "up", "-i", path+".none", "--key", filepath.Join(dir, "no-key"))
+	if code != exitBadInput {
+		t.Errorf("exit %d, want %d", code, exitBadInput)
+	}
+	good := "hosts:\n  - address: 192.0.2.1\n"
+	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI(t, "up", "-i", path, "--key", filepath.Join(dir, "no-key"))
+	if code != exitBadInput || !strings.Contains(errOut, "no-key does not exist; give the private key file") || !strings.Contains(errOut, "(set by --key or $K3SUP_PI_KEY)") {
+		t.Errorf("exit %d, want %d naming the --key override:\n%s", code, exitBadInput, errOut)
+	}
+}

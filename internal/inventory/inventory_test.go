@@ -144,12 +144,15 @@ func TestTokenValue(t *testing.T) {
 }
 
 func TestPathsExpanded(t *testing.T) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
 	dir := t.TempDir()
 	writeBundle(t, filepath.Join(dir, "b"))
+	// Load checks that the files exist (issue 9 item 16).
+	writeFile(t, filepath.Join(home, ".ssh/id"), testKey)
+	writeFile(t, filepath.Join(home, "pw"), "pw\n")
+	writeFile(t, filepath.Join(dir, "cfg"), "Host *\n")
+	writeFile(t, filepath.Join(dir, "k/id"), testKey)
 	data := "cluster:\n  kubeconfig: out/kc\n  install: {source: offline, bundle_dir: b}\n" +
 		"ssh:\n  key: ~/.ssh/id\n  known_hosts: /etc/kh\n  config_file: cfg\n  sudo_password_file: ~/pw\n" +
 		"hosts:\n  - {address: a, key: k/id}\n"
@@ -192,4 +195,18 @@ func TestErrorFormat(t *testing.T) {
 	}}
 	want := "inv.yml:3:5: ssh.port: bad\ninv.yml: cluster.batch_size: from a flag\ninv.yml:1:1: no path"
 	expect(t, "Error()", e.Error(), want)
+}
+
+// testKey has the shape of an OpenSSH private key, enough for Load's check.
+const testKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+
+// writeFile writes content to path, creating its directory.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -87,39 +87,3 @@ func taintID(t string) string {
 	key, _, _ := strings.Cut(t[:i], "=")
 	return key + ":" + t[i+1:]
 }
-
-// managedConfigKeys are k3s config keys k3sup-pi sets itself.
-var managedConfigKeys = map[string]string{
-	"token":              "set cluster.token or cluster.token_file instead",
-	"token-file":         "set cluster.token_file instead",
-	"server":             "k3sup-pi points joining nodes at the first server itself",
-	"node-name":          "set the host's hostname instead",
-	"datastore-endpoint": "set cluster.datastore_endpoint instead",
-}
-
-// config decodes server_config or agent_config: k3s config.yaml keys.
-func (d *decoder) config(n *yaml.Node, path string, out *map[string]any) {
-	if n.Kind != yaml.MappingNode {
-		d.add(at(n), path, "expected a mapping of k3s config.yaml keys like {disable: [traefik]}, got %s", describe(n, false))
-		return
-	}
-	d.pos[path] = at(n)
-	before := len(d.list)
-	for _, p := range d.pairs(n, path) {
-		key, kp := p.key.Value, join(path, p.key.Value)
-		if hint, ok := managedConfigKeys[key]; ok {
-			d.add(at(p.key), kp, "k3sup-pi manages %q; %s", key, hint)
-		} else if strings.Contains(key, "_") {
-			d.add(at(p.key), kp, "k3s config keys use dashes; write %q", strings.ReplaceAll(key, "_", "-"))
-		}
-	}
-	if len(d.list) > before {
-		return
-	}
-	m := map[string]any{}
-	if err := n.Decode(&m); err != nil {
-		d.add(at(n), path, "cannot read these k3s settings: %v", err)
-		return
-	}
-	*out = m
-}

@@ -210,6 +210,8 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		"ssh:\n  sudo_password_env: [S3CRET]\n" + oneHost,
 		"ssh:\n  sudo_password: S3CRET\n" + oneHost,
 		"cluster:\n  token: \" S3CRET\"\n" + oneHost,
+		"cluster:\n  server_config: {agent-token: [S3CRET], etcd-s3-secret-key: {S3CRET: 1}}\n" + oneHost,
+		"cluster:\n  server_config: {vpn-auth: [[S3CRET]]}\n" + oneHost,
 	}
 	for i, c := range cases {
 		_, err := Parse("inv.yml", []byte(c))

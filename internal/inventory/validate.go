@@ -23,6 +23,7 @@ func validate(inv *Inventory, ps *problems) {
 	v.ssh()
 	v.hosts()
 	v.topology()
+	v.files()
 }
 
 // check reports msg at path's position when path was given and msg is not "".
