@@ -43,7 +43,7 @@ Only the servers are read; no other node is changed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname or address)")
+	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
 	f.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
 	f.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
 	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")

@@ -55,7 +55,7 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname or address; repeat for more)")
+	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname, address, or address:port when hosts share an address; repeat for more)")
 	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "put back the cmdline.txt saved by up and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
