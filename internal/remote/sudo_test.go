@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
 	"golang.org/x/sync/errgroup"
 )
@@ -223,5 +224,18 @@ func TestSudoPasswordFileMustBeRegular(t *testing.T) {
 				t.Fatalf("Get() with sudo_password_file %s did not return", file)
 			}
 		})
+	}
+}
+
+// TestShortSudoPasswordRedacted: a sudo password under 6 characters is
+// registered for redaction too (it used to be skipped), masked as a word.
+func TestShortSudoPasswordRedacted(t *testing.T) {
+	sp := NewSudoPassword("", "", func() ([]byte, error) { return []byte("pw4x"), nil })
+	if _, err := sp.Get(); err != nil {
+		t.Fatal(err)
+	}
+	const leaked = "bash: line 1: pw4x: command not found"
+	if got := redact.String(leaked); got != "bash: line 1: ***: command not found" {
+		t.Errorf("redact.String(%q) = %q", leaked, got)
 	}
 }
