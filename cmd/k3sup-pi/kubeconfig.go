@@ -37,7 +37,7 @@ With --merge it goes into $KUBECONFIG (first file) or ~/.kube/config instead:
 entries of the same name are replaced, everything else is kept, the old file is
 backed up and the new one is written 0600.`,
 		Example: "  k3sup-pi kubeconfig > ~/.kube/config\n  k3sup-pi kubeconfig --merge --context pis --switch-context",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.SwitchContext && !o.Merge {
 				return &usageError{msg: "kubeconfig: --switch-context works with --merge (the printed kubeconfig's current-context is already its own)"}
@@ -56,7 +56,7 @@ backed up and the new one is written 0600.`,
 }
 
 func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

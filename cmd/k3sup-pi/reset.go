@@ -51,7 +51,7 @@ up) are left alone. A host with nothing to reset is not touched and is reported
 
 reset asks for confirmation on a terminal; without one, pass --yes.`,
 		Example: "  k3sup-pi reset -i inventory.yml\n  k3sup-pi reset --host pi-07 --yes\n  k3sup-pi reset --restore-cmdline --dry-run",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -60,7 +60,7 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname or address; repeat for more)")
+	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname, address, or address:port when hosts share an address; repeat for more)")
 	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
@@ -72,7 +72,7 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

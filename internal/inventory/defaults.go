@@ -42,6 +42,7 @@ func applyDefaults(inv *Inventory) {
 	setStr(&c.Kubeconfig, filepath.Join(inv.dir, "kubeconfig"))
 	setStr(&inv.SSH.SudoPasswordEnv, DefaultSudoPasswordEnv)
 	resolveRoles(inv.Hosts)
+	inv.markShared()
 	if servers := inv.Servers(); len(servers) > 0 {
 		setStr(&c.APIEndpoint, servers[0].Address)
 	}

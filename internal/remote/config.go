@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 	"github.com/kevinburke/ssh_config"
 )
 
@@ -46,7 +47,7 @@ func loadSSHConfig(file string) (sshConfig, error) {
 		}
 		file = filepath.Join(home, ".ssh", "config")
 	}
-	f, err := os.Open(file)
+	f, err := localfile.Open(file, localfile.MaxConfig)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
 		return sshConfig{}, nil
 	}

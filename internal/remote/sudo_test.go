@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
 	"golang.org/x/sync/errgroup"
 )
@@ -242,5 +245,44 @@ func TestSudoStdinMarker(t *testing.T) {
 				t.Fatalf("wrote %q, err %v; want the data alone", got, err)
 			}
 		})
+	}
+}
+
+// TestSudoPasswordFileMustBeRegular: a named pipe or a device as
+// sudo_password_file is refused at once instead of hanging or eating memory.
+func TestSudoPasswordFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pw-fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{fifo, "/dev/zero"} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := NewSudoPassword("", file, nil).Get()
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+					t.Errorf("Get() error = %v, want a refusal naming a non-regular file", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Get() with sudo_password_file %s did not return", file)
+			}
+		})
+	}
+}
+
+// TestShortSudoPasswordRedacted: a sudo password under 6 characters is
+// registered for redaction too (it used to be skipped), masked as a word.
+func TestShortSudoPasswordRedacted(t *testing.T) {
+	sp := NewSudoPassword("", "", func() ([]byte, error) { return []byte("pw4x"), nil })
+	if _, err := sp.Get(); err != nil {
+		t.Fatal(err)
+	}
+	const leaked = "bash: line 1: pw4x: command not found"
+	if got := redact.String(leaked); got != "bash: line 1: ***: command not found" {
+		t.Errorf("redact.String(%q) = %q", leaked, got)
 	}
 }

@@ -29,7 +29,7 @@ type ResetOptions struct {
 	Inventory      *inventory.Inventory
 	Dial           Dialer
 	Log            Logger
-	Hosts          []string // reset only these (inventory name or address); empty = every host
+	Hosts          []string // reset only these (see inventory.Matches: name, address or address:port); empty = every host
 	RestoreCmdline bool     // undo up's cmdline.txt edit (planCmdlineRestore) and reboot
 	DryRun         bool     // plan and report, change nothing
 	// Confirm is asked, after planning and before any change, with the plan
@@ -102,27 +102,24 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 }
 
 // selectHosts splits the inventory into the hosts to reset and the servers
-// that stay (and keep the cluster); an unknown name is refused.
+// that stay (and keep the cluster). Hosts are told apart by their unique
+// inventory Name, never by address (two hosts may share one on different
+// ports); a name that selects no host or several is an *inventory.SelectError.
 func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []inventory.Host, err error) {
 	if len(names) == 0 {
 		return inv.Hosts, nil, nil
 	}
-	want := map[string]bool{}
-	var unknown []string
-	for _, name := range names {
-		h, ok := inv.Host(name)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("--host %s: no such host in %s", name, inv.File))
-			continue
-		}
-		want[h.Address] = true
+	chosen, err := inv.Select(names)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--host: %w", err)
 	}
-	if len(unknown) > 0 {
-		return nil, nil, &RefusedError{Findings: unknown}
+	want := map[string]bool{}
+	for _, h := range chosen {
+		want[h.Name()] = true
 	}
 	for _, h := range inv.Hosts {
 		switch {
-		case want[h.Address]:
+		case want[h.Name()]:
 			selected = append(selected, h)
 		case h.Role == inventory.RoleServer:
 			staying = append(staying, h)

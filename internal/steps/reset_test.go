@@ -312,8 +312,8 @@ func hostOf(s string) string { h, _, _ := strings.Cut(s, ":"); return h }
 func TestResetUnknownHost(t *testing.T) {
 	inv, dial, _ := fakeFleet(t, true)
 	_, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: []string{"nope"}})
-	var refused *RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("err = %v, want a RefusedError naming the host", err)
+	var unknown *inventory.SelectError
+	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
 }
