@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # k3sup-pi verified write: replace a file with what arrives on stdin, but only
 # once the bytes received are exactly the bytes sent.
 #
@@ -39,7 +40,7 @@ done
 set -e
 die() { echo "$1" >&2; exit "$2"; }
 sum256() { sha256sum <"$1" | cut -d' ' -f1; }
-[ -n "$f" ] && [ -n "$sum" ] || die "k3sup-pi write: path and sha256 are required" 4
+if [ -z "$f" ] || [ -z "$sum" ]; then die "k3sup-pi write: path and sha256 are required" 4; fi
 case $size in '' | *[!0-9]*) die "k3sup-pi write: bad size '$size' for $f" 4 ;; esac
 [ "$size" -gt 0 ] || die "refusing to write empty content to $f: nothing replaced" 4
 
