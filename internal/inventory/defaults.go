@@ -91,9 +91,15 @@ func (inv *Inventory) expandPaths() {
 		&inv.Cluster.TokenFile, &inv.Cluster.Kubeconfig, &inv.Cluster.Install.BundleDir,
 		&inv.SSH.Key, &inv.SSH.KnownHosts, &inv.SSH.ConfigFile, &inv.SSH.SudoPasswordFile,
 	} {
+		if p == &inv.SSH.ConfigFile && *p == NoSSHConfig {
+			continue
+		}
 		*p = inv.resolvePath(*p)
 	}
 	for i := range inv.Hosts {
 		inv.Hosts[i].Key = inv.resolvePath(inv.Hosts[i].Key)
 	}
 }
+
+// NoSSHConfig as ssh.config_file means: read no ssh_config at all (not a path).
+const NoSSHConfig = "none"

@@ -69,7 +69,7 @@ type SSH struct {
 	Port             int    // 0 → ~/.ssh/config's Port, else 22
 	Key              string // private key file; "" → agent and ssh defaults
 	KnownHosts       string // known_hosts file; "" → the remote layer's default
-	ConfigFile       string // ssh_config file to read aliases from
+	ConfigFile       string // ssh_config file to read aliases from; NoSSHConfig reads none
 	ProxyJump        string // [user@]host[:port][,...] jump hosts
 	SudoPasswordEnv  string // environment variable holding the sudo password; default K3SUP_PI_SUDO_PASSWORD
 	SudoPasswordFile string // file holding the sudo password

@@ -54,6 +54,10 @@ func TestFilesCheckedAtLoad(t *testing.T) {
 	if _, err := Parse(filepath.Join(dir, "inventory.yml"), []byte(valid)); err != nil {
 		t.Errorf("valid files refused:\n%v", err)
 	}
+	inv, err := Parse(filepath.Join(dir, "inventory.yml"), []byte("ssh:\n  config_file: none\n"+oneHost))
+	if err != nil || inv.SSH.ConfigFile != NoSSHConfig {
+		t.Errorf("config_file: none (read no ssh_config) = %q, %v; want it kept as %q", inv.SSH.ConfigFile, err, NoSSHConfig)
+	}
 	if _, err := Parse(filepath.Join(dir, "inventory.yml"), []byte("ssh:\n  known_hosts: not-yet\n"+oneHost)); err != nil {
 		t.Errorf("a known_hosts file still to be created was refused:\n%v", err)
 	}

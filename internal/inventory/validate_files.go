@@ -22,7 +22,7 @@ func (v *validator) files() {
 		v.keyFile(fmt.Sprintf("hosts[%d].key", i), h.Key)
 	}
 	v.knownHosts(s.KnownHosts)
-	if s.ConfigFile != "" {
+	if s.ConfigFile != "" && s.ConfigFile != NoSSHConfig {
 		v.check("ssh.config_file", readProblem(s.ConfigFile, localfile.MaxConfig, "the ssh_config file to read host aliases from"))
 	}
 	v.sudoPasswordFile(s.SudoPasswordFile)
