@@ -29,7 +29,7 @@ memory cgroup and reboots where needed, installs the first server, further
 servers one at a time, agents in batches, then applies labels and taints and
 writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -46,7 +46,7 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 }
 
 func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # k3sup-pi facts: print what k3sup-pi needs to know about this host as key=value lines.
 #
 # POSIX sh (dash, busybox ash, bash). Meant to run as root through sudo; as an ordinary
@@ -128,23 +129,72 @@ version_at_least() {
 	[ "$maj" -gt "$2" ] || { [ "$maj" -eq "$2" ] && [ "$min" -ge "$3" ]; }
 }
 
+# mountof PATH: "MOUNTPOINT FSTYPE" of the file system PATH lies on, from
+# /proc/mounts (the longest mount point that holds it; the last one mounted
+# there wins); nothing when /proc/mounts is unreadable.
+mountof() {
+	[ -r "$R/proc/mounts" ] || return 0
+	best='' btype=''
+	while read -r _dev mp fstype _rest; do
+		case $mp in
+		/) ;;
+		*) case $1 in "$mp"/*) ;; *) continue ;; esac ;;
+		esac
+		if [ "${#mp}" -ge "${#best}" ]; then best=$mp btype=$fstype; fi
+	done <"$R/proc/mounts"
+	[ -z "$best" ] || printf '%s %s' "$best" "$btype"
+}
+
+# cmdlinerecord: what k3sup-pi recorded when it last wrote cmdline.txt.
+cmdlinerecord() {
+	rpath='' rsum='' radded=''
+	rec=$R/var/lib/k3sup-pi/cmdline.record
+	if [ -r "$rec" ]; then
+		while IFS= read -r line || [ -n "$line" ]; do
+			case $line in
+			path=*) rpath=${line#path=} ;;
+			sha256=*) rsum=${line#sha256=} ;;
+			added=*) radded=${line#added=} ;;
+			esac
+		done <"$rec"
+	fi
+	put cmdline_record_path "$rpath"
+	put cmdline_record_sha256 "$rsum"
+	put cmdline_record_added "$radded"
+}
+
 bootinfo() {
 	cands='/boot/firmware/cmdline.txt /boot/cmdline.txt'
 	if [ "$osid" = ubuntu ] && version_at_least "$osver" 25 10; then
 		cands="/boot/firmware/current/cmdline.txt $cands"
 	fi
-	cl=''
+	# The first candidate on a mounted boot partition; else the first that
+	# exists (on the root file system: preflight says the partition is not mounted).
+	cl='' first=''
 	for c in $cands; do
-		if [ -f "$R$c" ]; then cl=$c && break; fi
+		[ -f "$R$c" ] || continue
+		[ -n "$first" ] || first=$c
+		case $(mountof "$c") in
+		"/ "*) ;;
+		*) cl=$c && break ;;
+		esac
 	done
+	[ -n "$cl" ] || cl=$first
 	put cmdline_path "$cl"
+	m=''
+	[ -z "$cl" ] || m=$(mountof "$cl")
+	put cmdline_mount "${m% *}"
+	put cmdline_fstype "${m##* }"
 	if [ -n "$cl" ]; then
 		puthex cmdline_hex "$R$cl"
 		put cmdline_bak "$(bool [ -e "$R$cl.k3sup-pi.bak" ])"
+		puthex cmdline_bak_hex "$R$cl.k3sup-pi.bak"
 	else
 		put cmdline_hex ''
 		put cmdline_bak 0
+		put cmdline_bak_hex ''
 	fi
+	cmdlinerecord
 	puthex proc_cmdline_hex "$R/proc/cmdline"
 	ctl=$R/sys/fs/cgroup/cgroup.controllers
 	if [ -f "$ctl" ]; then
@@ -155,6 +205,7 @@ bootinfo() {
 		esac
 	else
 		put cgroup_v2 0
+		# shellcheck disable=SC2016 # $1 and $4 are awk's fields
 		put memory_cgroup "$(bool awk '$1 == "memory" && $4 == 1 { f = 1 } END { exit !f }' "$R/proc/cgroups")"
 	fi
 }

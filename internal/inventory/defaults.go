@@ -42,6 +42,7 @@ func applyDefaults(inv *Inventory) {
 	setStr(&c.Kubeconfig, filepath.Join(inv.dir, "kubeconfig"))
 	setStr(&inv.SSH.SudoPasswordEnv, DefaultSudoPasswordEnv)
 	resolveRoles(inv.Hosts)
+	inv.markShared()
 	if servers := inv.Servers(); len(servers) > 0 {
 		setStr(&c.APIEndpoint, servers[0].Address)
 	}
@@ -90,9 +91,15 @@ func (inv *Inventory) expandPaths() {
 		&inv.Cluster.TokenFile, &inv.Cluster.Kubeconfig, &inv.Cluster.Install.BundleDir,
 		&inv.SSH.Key, &inv.SSH.KnownHosts, &inv.SSH.ConfigFile, &inv.SSH.SudoPasswordFile,
 	} {
+		if p == &inv.SSH.ConfigFile && *p == NoSSHConfig {
+			continue
+		}
 		*p = inv.resolvePath(*p)
 	}
 	for i := range inv.Hosts {
 		inv.Hosts[i].Key = inv.resolvePath(inv.Hosts[i].Key)
 	}
 }
+
+// NoSSHConfig as ssh.config_file means: read no ssh_config at all (not a path).
+const NoSSHConfig = "none"

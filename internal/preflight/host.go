@@ -2,9 +2,11 @@ package preflight
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 )
 
@@ -133,7 +135,7 @@ func checkSudo(in Input, _ Options) []Finding {
 func checkCmdline(in Input, _ Options) []Finding {
 	f := in.Facts
 	if f.CmdlinePath != "" {
-		return nil
+		return checkBootPartition(in)
 	}
 	if f.MemoryCgroup {
 		return finding(in, Info, "cmdline", "no cmdline.txt: not a Pi boot partition, no cgroup patch", "")
@@ -141,6 +143,31 @@ func checkCmdline(in Input, _ Options) []Finding {
 	return finding(in, Error, "cmdline",
 		"the memory cgroup is off and there is no cmdline.txt to patch (not a Pi boot partition, or network boot)",
 		"add cgroup_enable=memory to the kernel command line through this host's bootloader and reboot")
+}
+
+// checkBootPartition refuses a cmdline.txt that lies on the root file system:
+// the boot partition is not mounted, so the firmware would never read the edit
+// (and the real cmdline.txt is elsewhere). Any file system mounted there is
+// accepted, not only FAT: a network-booted Pi has its boot directory on NFS.
+func checkBootPartition(in Input) []Finding {
+	f := in.Facts
+	if f.CmdlineMount == "/" {
+		dir := BootDir(f)
+		where := "cmdline.txt found on the root file system"
+		if path.Dir(f.CmdlinePath) != dir {
+			where = f.CmdlinePath + " is on the root file system"
+		}
+		return finding(in, Error, "boot-partition", fmt.Sprintf("boot partition not mounted at %s (%s)", dir, where),
+			"mount it (e.g. check /etc/fstab) and run again")
+	}
+	return nil
+}
+
+// BootDir is where the boot partition belongs on this host: the directory of
+// the first cmdline.txt candidate for its OS (the A/B "current" directory of
+// newer Ubuntu lies inside it).
+func BootDir(f facts.Facts) string {
+	return strings.TrimSuffix(path.Dir(cmdline.Paths(f.OSID, f.OSVersionID)[0]), "/current")
 }
 
 // NeedsVxlanModules reports whether the host is a Raspberry Pi on Ubuntu

@@ -103,6 +103,20 @@ func TestCheckHost(t *testing.T) {
 		{name: "disk unknown", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.FreeBinKB = facts.Unknown },
 			want: []string{"disk-space/info"}},
 		{name: "bad role", file: pi4, role: "master", want: []string{"role/error"}},
+		{name: "boot partition not mounted", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType = "/", "ext4" },
+			want: []string{"boot-partition/error"}, wantMsg: "boot partition not mounted at /boot/firmware (cmdline.txt found on the root file system)"},
+		{name: "not mounted, bookworm stub in /boot chosen", file: pi4, role: "agent",
+			mutate: func(f *facts.Facts) {
+				f.CmdlinePath, f.CmdlineMount, f.CmdlineFSType = "/boot/cmdline.txt", "/", "ext4"
+			},
+			want: []string{"boot-partition/error"}, wantMsg: "not mounted at /boot/firmware (/boot/cmdline.txt is on the root file system)"},
+		{name: "ubuntu 25.10: the partition is /boot/firmware", file: ubuntuP5, role: "agent",
+			mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType, f.SudoNoPass = "/", "ext4", true },
+			want:   []string{"boot-partition/error"}, wantMsg: "not mounted at /boot/firmware (/boot/firmware/current/cmdline.txt is on the root"},
+		{name: "network boot: an nfs boot directory is fine", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineFSType = "nfs4" },
+			want: []string{}},
+		{name: "mount unknown: nothing said", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType = "", "" },
+			want: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ type HostKeyError struct {
 	Host           string // the alias as written
 	Port           int
 	HostName       string // the network address, when it differs from Host
+	KnownName      string // the known_hosts name OpenSSH and k3sup-pi look up and record
 	KeyType        string // e.g. ssh-ed25519
 	Fingerprint    string // SHA256:...
 	KnownHostsFile string
@@ -62,14 +63,21 @@ func (e *HostKeyError) Error() string {
 		fmt.Fprintf(&b, "host key for %s (%s %s) is marked @revoked at line %d of %s; refusing to connect",
 			e.Host, e.KeyType, e.Fingerprint, e.Line, e.KnownHostsFile)
 	default:
-		scan := e.Host
-		if e.HostName != "" && e.HostName != e.Host {
-			scan = fmt.Sprintf("%s | sed 's/^[^ ]*/%s/'", e.HostName, knownHostsName(e.Host, e.Port))
+		host, name := e.HostName, e.KnownName
+		if host == "" {
+			host = e.Host
+		}
+		if name == "" {
+			name = knownHostsName(host, e.Port)
+		}
+		scan := host
+		if name != knownHostsName(host, e.Port) { // ssh-keyscan names the line after the host it scanned
+			scan = fmt.Sprintf("%s | sed 's/^[^ ]*/%s/'", host, name)
 		}
 		fmt.Fprintf(&b, "host key for %s is unknown: %s is not in %s; the host offered a %s key with fingerprint %s. "+
 			"Check that fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the console), then either "+
 			"run again with --accept-new-host-keys, or record it with: ssh-keyscan -p %d %s >> %s",
-			e.Host, knownHostsName(e.Host, e.Port), e.KnownHostsFile, e.KeyType, e.Fingerprint, e.Port, scan, e.KnownHostsFile)
+			e.Host, name, e.KnownHostsFile, e.KeyType, e.Fingerprint, e.Port, scan, e.KnownHostsFile)
 	}
 	return b.String()
 }

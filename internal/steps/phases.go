@@ -240,13 +240,15 @@ func (r *run) metaWant(n *Node) metaWant {
 	return w
 }
 
-// writeKubeconfig writes the cluster's kubeconfig (server rewritten to the API
-// endpoint, entries named after the cluster, 0600) unless it is already current.
+// writeKubeconfig writes the cluster's kubeconfig (built by kubeconfig.Rewrite
+// from the CA and client credentials of the first server's k3s.yaml alone,
+// server the API endpoint, entries named after the cluster, 0600) unless it is
+// already current. A k3s.yaml with anything else is refused, nothing written.
 func (r *run) writeKubeconfig(ctx context.Context) error {
 	if !r.opt.WriteKubeconfig || r.inv.Cluster.Kubeconfig == "" {
 		return nil
 	}
-	out, err := kubeconfig.Rewrite(r.k3sYAML, r.inv.Cluster.Name, r.serverURL())
+	out, err := kubeconfig.Rewrite(r.k3sYAML, r.servers[0].Host.Name(), r.inv.Cluster.Name, r.serverURL())
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,9 @@ func probeOf(paths []string, dirs map[string][]string) resetProbe {
 func TestPlanReset(t *testing.T) {
 	installedAgent := probeOf([]string{rsAgentUninstall, k3sBinary, ConfigPath, rsEtcRancherK3s, rsEtcRancherNode, rsK3sDataDir, stageDir},
 		map[string][]string{rsEtcRancher: {rsEtcRancherK3s, rsEtcRancherNode}, rsVarLibRancher: {rsK3sDataDir}})
-	agent := facts.Facts{K3sRole: "agent", CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}
+	agent := facts.Facts{K3sRole: "agent", CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true,
+		Cmdline: "root=/dev/mmcblk0p2 rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n", CmdlineBackup: "root=/dev/mmcblk0p2 rootwait\n"}
+	fromBackup := &CmdlineRestore{Path: agent.CmdlinePath, Before: agent.Cmdline, After: agent.CmdlineBackup, FromBackup: true}
 	tests := []struct {
 		name      string
 		f         facts.Facts
@@ -45,10 +47,10 @@ func TestPlanReset(t *testing.T) {
 		{"clean host", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt"}, probeOf(nil, nil), false, true, ResetPlan{}, ""},
 		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), false, false, ResetPlan{}, ""},
 		{"installed agent, whole cluster goes", agent, installedAgent, false, true, ResetPlan{
-			Uninstall:      []string{rsAgentUninstall},
-			Remove:         []string{ConfigPath, rsEtcRancherNode, stageDir},
-			RemoveEmpty:    []string{rsEtcRancher, rsVarLibRancher},
-			RestoreCmdline: "/boot/firmware/cmdline.txt"}, ""},
+			Uninstall:   []string{rsAgentUninstall},
+			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher},
+			Cmdline:     fromBackup}, ""},
 		{"installed agent, cluster stays", agent, installedAgent, true, false, ResetPlan{
 			DrainNode: "pi-a1", Uninstall: []string{rsAgentUninstall},
 			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
@@ -102,8 +104,6 @@ func TestResetScripts(t *testing.T) {
 		want         []string
 	}{
 		{"cleanup", resetCleanupScript(p), []string{"run " + rsAgentUninstall, "rm -rf " + ConfigPath + " " + stageDir, "rmdir /etc/rancher"}},
-		{"restore", restoreCmdlineScript("/boot/firmware/cmdline.txt"), []string{
-			`cp "$b" "$tmp"`, "sync\nmv -f \"$tmp\" \"$p\"", `rm -f "$b"`, `[ ! -s "$b" ]`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +165,7 @@ func (h *fakeHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error)
 		h.log.add(h.name + ": uninstall")
 	case strings.Contains(cmd.Script, BackupSuffix):
 		h.log.add(h.name + ": restore")
+		return remote.Result{Stdout: []byte("changed\n")}, nil
 	default:
 		h.log.add(h.name + ": " + cmd.Script)
 	}
@@ -259,7 +260,14 @@ func TestResetOrder(t *testing.T) {
 			inv, dial, log := fakeFleet(t, tt.installed)
 			var asked []string
 			res, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: tt.hosts,
-				RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(h []string) error { asked = h; return nil }})
+				RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *ResetResult) error {
+					for _, h := range p.Hosts {
+						if len(h.Actions) > 0 {
+							asked = append(asked, h.Host)
+						}
+					}
+					return nil
+				}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,8 +312,8 @@ func hostOf(s string) string { h, _, _ := strings.Cut(s, ":"); return h }
 func TestResetUnknownHost(t *testing.T) {
 	inv, dial, _ := fakeFleet(t, true)
 	_, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: []string{"nope"}})
-	var refused *RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("err = %v, want a RefusedError naming the host", err)
+	var unknown *inventory.SelectError
+	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
 }

@@ -38,6 +38,10 @@ type Config struct {
 	// Intercept, when set, sees each exec request first; handled requests
 	// do not run and report exit.
 	Intercept func(cmd string) (exit int, handled bool)
+	// CutStdin, when set, sees everything the client sent on a command's
+	// stdin and returns what the command gets, like a connection whose input
+	// stops early (the command then sees EOF).
+	CutStdin func(in []byte) []byte
 }
 
 // Server is a running test server.
