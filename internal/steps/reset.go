@@ -29,12 +29,13 @@ type ResetOptions struct {
 	Inventory      *inventory.Inventory
 	Dial           Dialer
 	Log            Logger
-	Hosts          []string // reset only these (inventory name or address); empty = every host
-	RestoreCmdline bool     // put back cmdline.txt from k3sup-pi's backup and reboot
+	Hosts          []string // reset only these (see inventory.Matches: name, address or address:port); empty = every host
+	RestoreCmdline bool     // undo up's cmdline.txt edit (planCmdlineRestore) and reboot
 	DryRun         bool     // plan and report, change nothing
-	// Confirm is asked, after planning and before any change, with the hosts
-	// that have something to reset; an error stops the run. nil = no question.
-	Confirm func(hosts []string) error
+	// Confirm is asked, after planning and before any change, with the plan
+	// (the hosts with something to reset, and the cmdline.txt lines before and
+	// after); an error stops the run. nil = no question.
+	Confirm func(plan *ResetResult) error
 }
 
 // ResetResult is what a reset did (or, in a dry run, would do), per host in
@@ -50,6 +51,9 @@ type ResetHost struct {
 	Node    string
 	Actions []string // done, or planned when Pending; empty = already clean
 	Pending bool     // Actions are planned, not done (a dry run, or a run that stopped first)
+	// Cmdline is the planned cmdline.txt restore, with the line before and
+	// after; nil when cmdline.txt is not touched.
+	Cmdline *CmdlineRestore
 }
 
 // Changed counts the hosts with at least one action.
@@ -89,7 +93,7 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 		return res, nil
 	}
 	if opt.Confirm != nil {
-		if err := opt.Confirm(r.changing()); err != nil {
+		if err := opt.Confirm(res); err != nil {
 			return nil, err
 		}
 	}
@@ -98,27 +102,24 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 }
 
 // selectHosts splits the inventory into the hosts to reset and the servers
-// that stay (and keep the cluster); an unknown name is refused.
+// that stay (and keep the cluster). Hosts are told apart by their unique
+// inventory Name, never by address (two hosts may share one on different
+// ports); a name that selects no host or several is an *inventory.SelectError.
 func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []inventory.Host, err error) {
 	if len(names) == 0 {
 		return inv.Hosts, nil, nil
 	}
-	want := map[string]bool{}
-	var unknown []string
-	for _, name := range names {
-		h, ok := inv.Host(name)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("--host %s: no such host in %s", name, inv.File))
-			continue
-		}
-		want[h.Address] = true
+	chosen, err := inv.Select(names)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--host: %w", err)
 	}
-	if len(unknown) > 0 {
-		return nil, nil, &RefusedError{Findings: unknown}
+	want := map[string]bool{}
+	for _, h := range chosen {
+		want[h.Name()] = true
 	}
 	for _, h := range inv.Hosts {
 		switch {
-		case want[h.Address]:
+		case want[h.Name()]:
 			selected = append(selected, h)
 		case h.Role == inventory.RoleServer:
 			staying = append(staying, h)
@@ -182,22 +183,11 @@ func (r *reset) members(ctx context.Context) (map[string]kubeNode, error) {
 	return nodes, nil
 }
 
-// changing names the hosts with something to reset.
-func (r *reset) changing() []string {
-	var out []string
-	for _, n := range r.order {
-		if !r.plans[n].Empty() {
-			out = append(out, n.Host.Name())
-		}
-	}
-	return out
-}
-
 // result reports each host's actions: planned before apply, done after.
 func (r *reset) result() *ResetResult {
 	res := &ResetResult{}
 	for _, n := range r.order {
-		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions()}
+		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions(), Cmdline: r.plans[n].Cmdline}
 		h.Pending = len(h.Actions) > 0
 		if done, ok := r.results[n]; ok {
 			h.Actions, h.Pending = done.Actions, false
@@ -260,11 +250,11 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 		}
 		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
 	}
-	if p.RestoreCmdline != "" {
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: restoreCmdlineScript(p.RestoreCmdline), Sudo: true}); err != nil {
-			return fmt.Errorf("restore %s on %s: %w", p.RestoreCmdline, n.Conn.Name(), err)
+	if p.Cmdline != nil {
+		if err := restoreCmdline(ctx, n, p.Cmdline); err != nil {
+			return err
 		}
-		done.Actions = append(done.Actions, "restored "+p.RestoreCmdline)
+		done.Actions = append(done.Actions, p.Cmdline.Done())
 	}
 	return nil
 }
@@ -315,7 +305,7 @@ func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHo
 func (r *reset) reboot(ctx context.Context) error {
 	var todo []*Node
 	for _, n := range r.order {
-		if r.plans[n].RestoreCmdline != "" {
+		if r.plans[n].Cmdline.Changes() {
 			todo = append(todo, n)
 		}
 	}
@@ -325,7 +315,7 @@ func (r *reset) reboot(ctx context.Context) error {
 	r.opt.Log.Phase(fmt.Sprintf("reboot %d hosts (cmdline.txt restored)", len(todo)))
 	return forEach(ctx, todo, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
 		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
-			return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+			return err // Reboot's errors name the host
 		}
 		r.mu.Lock()
 		done := r.results[n]
