@@ -58,7 +58,7 @@ func (s step) run(ctx context.Context, n *Node) error {
 	case ctx.Err() == nil && timedOut(err, time.Since(start), s.limit):
 		return s.timeoutError(ctx, n)
 	}
-	return fmt.Errorf("%s on %s: %w", s.what, n.Conn.Name(), err)
+	return fmt.Errorf("%s: %w", s.what, err) // the remote error names the host
 }
 
 // timedOut tells a step that hit its limit from one that failed: the

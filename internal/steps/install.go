@@ -177,7 +177,7 @@ func (in *installer) installedVersion(ctx context.Context, n *Node) (string, err
 	defer cancel()
 	res, err := n.Conn.Run(vctx, remote.Cmd{Script: k3sBinary + " --version"})
 	if err != nil {
-		return "", fmt.Errorf("read the version of %s on %s: %w", k3sBinary, n.Conn.Name(), err)
+		return "", fmt.Errorf("read the version of %s: %w", k3sBinary, err) // the remote error names the host
 	}
 	v := parseK3sVersion(string(res.Stdout))
 	if v == "" {

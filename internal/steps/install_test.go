@@ -26,8 +26,9 @@ type k3sHost struct {
 	disk     string // version of /usr/local/bin/k3s
 	running  string // version the service runs
 	restarts int
-	block    bool // installer and systemctl never return (a k3s that cannot join)
-	killed   bool // a blocked command saw its session end
+	block    bool  // installer and systemctl never return (a k3s that cannot join)
+	fail     error // installer and systemctl fail with this
+	killed   bool  // a blocked command saw its session end
 	scripts  []string
 }
 
@@ -46,6 +47,9 @@ func (h *k3sHost) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error
 		return remote.Result{Stdout: []byte(`time="2026-11-30T12:00:00Z" level=info msg="Waiting to retrieve agent configuration; server is not ready: Node password rejected, duplicate hostname"` +
 			"\nk3sup-pi-state=activating\n")}, nil
 	case strings.Contains(s, "install.sh") || strings.Contains(s, "systemctl"):
+		if h.fail != nil {
+			return remote.Result{}, h.fail
+		}
 		if block {
 			<-ctx.Done()
 			h.mu.Lock()
@@ -189,4 +193,47 @@ func TestStepTimeout(t *testing.T) {
 	if install := h.scripts[0]; !strings.Contains(install, `exec timeout -k 5 "$1" sh -c "$2"`) || !strings.HasPrefix(install, "set -- 1 ") {
 		t.Errorf("the installer is not bounded on the host:\n%s", install)
 	}
+}
+
+// TestStepErrors: a step that fails is reported with the remote error (which
+// names the host) and is no timeout; exit 124 is the host's own timeout(1)
+// firing first, and is one.
+func TestStepErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		timeout bool
+		want    string
+	}{
+		{"installer fails", &remote.ExitError{Host: "pi-04", ExitCode: 1, Stderr: "[ERROR]  Download failed"}, false,
+			"install k3s (server): pi-04: command exited with status 1: [ERROR]  Download failed"},
+		{"host's timeout(1) fired", &remote.ExitError{Host: "pi-04", ExitCode: 124}, true,
+			"install k3s (server) on pi-04 did not finish within 1m0s (cluster.install_timeout)"},
+		{"killed by a signal before the limit", &remote.ExitError{Host: "pi-04", ExitCode: 143}, false,
+			"install k3s (server): pi-04: command exited with status 143"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := offlineBundle(t, "v1.31.4+k3s1", time.Minute)
+			h := &k3sHost{name: "pi-04", fail: tt.err}
+			n := &Node{Host: inventory.Host{Address: "pi-04", Role: "server"}, Conn: h}
+			_, err := in.ensureK3s(context.Background(), n, "server", nil, K3sPlan{Install: true}, "")
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to start with %q", err, tt.want)
+			}
+			if strings.Count(err.Error(), "pi-04") != 1+boolInt(tt.timeout) { // a timeout names it again in its check
+				t.Errorf("host not named once: %v", err)
+			}
+			if errors.Is(err, context.DeadlineExceeded) != tt.timeout {
+				t.Errorf("errors.Is(DeadlineExceeded) = %v, want %v", !tt.timeout, tt.timeout)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
