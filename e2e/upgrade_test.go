@@ -20,7 +20,8 @@ import (
 //
 //  1. An offline bundle with v1, `up`; the bundle swapped for v2, `up`: every
 //     node reports v2 through the real kubectl and every unit restarted; a
-//     third `up` changes nothing (issue 9, item 6).
+//     third `up` changes nothing; a binary replaced by hand without a restart
+//     is restarted by the next `up` (issue 9, item 6).
 //  2. An agent that can never join (reinstalled by hand while the cluster
 //     keeps its node, so the server rejects its new node password and k3s
 //     retries for ever): `up` stops its install at cluster.install_timeout
@@ -55,7 +56,21 @@ func TestOfflineUpgradeThenStuckJoin(t *testing.T) {
 		t.Errorf("third up changed something:\n%s", r.stderr)
 	}
 
-	stuckJoin(t, f, names, offline, kc, after)
+	// The same bytes copied over the binary by hand: k3s now runs a deleted
+	// file, and up restarts it (only it).
+	hostExec(t, f, f.Hosts[1], "cp /usr/local/bin/k3s /usr/local/bin/.k3s.new && mv -f /usr/local/bin/.k3s.new /usr/local/bin/k3s")
+	r = mustTool(t, "up", "-i", inv)
+	if !strings.Contains(r.stderr, "restarted k3s-agent "+v2+" (the running k3s is a binary replaced since it started)") {
+		t.Errorf("a replaced binary was not restarted:\n%s", r.stderr)
+	}
+	now := serviceStarts(t, f, f.Hosts)
+	for i, h := range f.Hosts {
+		if restarted := now[i] != after[i]; restarted != (i == 1) {
+			t.Errorf("%s: restarted=%v, want only %s restarted", h.Name, restarted, f.Hosts[1].Name)
+		}
+	}
+
+	stuckJoin(t, f, names, offline, kc, now)
 }
 
 // stuckJoin reinstalls the last agent by hand so the server rejects it, then
