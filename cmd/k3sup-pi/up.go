@@ -102,7 +102,7 @@ func describePlan(hp steps.HostPlan) string {
 		parts = append(parts, "install k3s ("+k.InstallReason+")")
 	}
 	if k.Restart {
-		parts = append(parts, "restart k3s")
+		parts = append(parts, "restart k3s ("+k.RestartReason+")")
 	}
 	if k.Start {
 		parts = append(parts, "start k3s")

@@ -46,6 +46,7 @@ type Facts struct {
 	K3sRole        string // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
 	ServiceActive  bool   // the unit is active
 	ServiceStarted string // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
+	K3sStale       bool   // the active unit's main process runs a binary replaced since it started (see exe_stale in gather.sh)
 	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent (or unreadable: see ConfigPresent)
 	ConfigPresent  bool   // /etc/rancher/k3s/config.yaml exists, even when unreadable without Privileged
 	K3sBinHash     string // sha256 of /usr/local/bin/k3s, "" when absent

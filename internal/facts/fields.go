@@ -32,6 +32,7 @@ var fields = map[string]setter{
 	"k3s_role":              oneOf(func(f *Facts) *string { return &f.K3sRole }, "server", "agent", ""),
 	"service_active":        flag(func(f *Facts) *bool { return &f.ServiceActive }),
 	"service_started":       text(func(f *Facts) *string { return &f.ServiceStarted }),
+	"k3s_stale":             flag(func(f *Facts) *bool { return &f.K3sStale }),
 	"config_present":        flag(func(f *Facts) *bool { return &f.ConfigPresent }),
 	"config_hash":           digest(func(f *Facts) *string { return &f.ConfigHash }),
 	"data_dir_source":       text(func(f *Facts) *string { return &f.DataDirSource }),

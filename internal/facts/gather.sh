@@ -215,6 +215,19 @@ sha256() {
 	[ -r "$1" ] && sha256sum <"$1" 2>/dev/null | sed 's/[^0-9a-f].*//'
 }
 
+# exe_stale PID: 1 when process PID runs a binary that is gone from disk: its
+# /proc/PID/exe reads "... (deleted)". Uploads and the installer replace
+# /usr/local/bin/k3s with mv, so a k3s started before that runs a deleted file.
+# Real k3s execs into its data dir (k3s-io/k3s cmd/k3s/main.go, stageAndRun), so
+# there the running version is compared through the API instead. 0 when it cannot tell.
+exe_stale() {
+	case $1 in '' | 0 | *[!0-9]*) echo 0 && return ;; esac
+	case $(readlink "$R/proc/$1/exe" 2>/dev/null) in
+	*" (deleted)") echo 1 ;;
+	*) echo 0 ;;
+	esac
+}
+
 k3sinfo() {
 	bin=$R/usr/local/bin/k3s
 	if [ -x "$bin" ]; then
@@ -230,16 +243,19 @@ k3sinfo() {
 	elif [ -e "$R/etc/systemd/system/k3s-agent.service" ] || [ -e "$R/etc/init.d/k3s-agent" ]; then
 		role=agent unit=k3s-agent
 	fi
-	active=0 started=''
+	active=0 started='' stale=0
 	if [ -n "$unit" ] && [ "$init" = systemd ]; then
 		active=$(bool systemctl is-active --quiet "$unit")
 		started=$(systemctl show -p ActiveEnterTimestampMonotonic "$unit" 2>/dev/null | sed -n 's/^ActiveEnterTimestampMonotonic=//p')
+		pid=$(systemctl show -p MainPID "$unit" 2>/dev/null | sed -n 's/^MainPID=//p')
+		[ "$active" = 1 ] && stale=$(exe_stale "$pid")
 	elif [ -n "$unit" ] && [ "$init" = openrc ]; then
 		active=$(bool rc-service "$unit" status)
 	fi
 	put k3s_role "$role"
 	put service_active "$active"
 	put service_started "$started"
+	put k3s_stale "$stale"
 	conf=$R/etc/rancher/k3s/config.yaml
 	put config_present "$(bool [ -e "$conf" ])"
 	put config_hash "$(sha256 "$conf")"

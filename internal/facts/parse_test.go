@@ -107,7 +107,7 @@ func valid() string {
 		switch k {
 		case "init_system":
 			b.WriteString(k + "=systemd\n")
-		case "is_root", "sudo_nopass", "privileged", "cmdline_bak", "cgroup_v2", "memory_cgroup", "service_active", "config_present":
+		case "is_root", "sudo_nopass", "privileged", "cmdline_bak", "cgroup_v2", "memory_cgroup", "service_active", "config_present", "k3s_stale":
 			b.WriteString(k + "=0\n")
 		default:
 			b.WriteString(k + "=\n")

@@ -13,6 +13,7 @@ const (
 	DefaultConcurrency     = 30
 	DefaultRebootTimeout   = 10 * time.Minute
 	DefaultReadyTimeout    = 5 * time.Minute
+	DefaultInstallTimeout  = 10 * time.Minute
 	DefaultSSHUser         = "pi"
 	DefaultSSHPort         = 22
 	DefaultSudoPasswordEnv = "K3SUP_PI_SUDO_PASSWORD"
@@ -35,6 +36,7 @@ func applyDefaults(inv *Inventory) {
 	setUnset(inv, "cluster.concurrency", &c.Concurrency, DefaultConcurrency)
 	setUnset(inv, "cluster.reboot_timeout", &c.RebootTimeout, DefaultRebootTimeout)
 	setUnset(inv, "cluster.ready_timeout", &c.ReadyTimeout, DefaultReadyTimeout)
+	setUnset(inv, "cluster.install_timeout", &c.InstallTimeout, DefaultInstallTimeout)
 	setStr(&c.Install.Source, SourceOnline)
 	setStr(&c.Install.ScriptURL, DefaultScriptURL)
 	setStr(&c.Install.DownloadURL, DefaultDownloadURL)

@@ -52,6 +52,7 @@ type Cluster struct {
 	Concurrency       int           // parallel SSH connections; default 30
 	RebootTimeout     time.Duration // default 10m
 	ReadyTimeout      time.Duration // per node or batch Ready wait; default 5m
+	InstallTimeout    time.Duration // per host: staging, the installer, a start or restart of k3s; default 10m
 }
 
 // Install says where k3s comes from.

@@ -69,6 +69,8 @@ func TestParseInvalid(t *testing.T) {
 		{"section not a mapping", "cluster: [a]\n" + oneHost, []string{"1:10: cluster: expected a mapping of settings"}},
 		{"bad duration", "cluster:\n  reboot_timeout: 10\n" + oneHost, []string{`2:19: cluster.reboot_timeout: "10" is not a duration`}},
 		{"negative duration", "cluster:\n  ready_timeout: -1m\n" + oneHost, []string{"cluster.ready_timeout: is -1m0s; give a positive duration"}},
+		{"zero install timeout", "cluster:\n  install_timeout: 0s\n" + oneHost, []string{"cluster.install_timeout: is 0s; give a positive duration"}},
+		{"install timeout not a duration", "cluster:\n  install_timeout: soon\n" + oneHost, []string{"install_timeout"}},
 		{"batch size zero", "cluster:\n  batch_size: 0\n" + oneHost, []string{"2:15: cluster.batch_size: is 0"}},
 		{"concurrency negative", "cluster:\n  concurrency: -3\n" + oneHost, []string{"cluster.concurrency: is -3"}},
 		{"port out of range", "ssh:\n  port: 0\nhosts:\n  - {address: a, port: 65536}\n",
@@ -339,6 +341,7 @@ func checkDefaults(t *testing.T, inv *Inventory) {
 	expect(t, "concurrency", c.Concurrency, 30)
 	expect(t, "reboot", c.RebootTimeout, 10*time.Minute)
 	expect(t, "ready", c.ReadyTimeout, 5*time.Minute)
+	expect(t, "install", c.InstallTimeout, 10*time.Minute)
 	expect(t, "source", c.Install.Source, "online")
 	expect(t, "script", c.Install.ScriptURL, "https://get.k3s.io")
 	expect(t, "kubeconfig", c.Kubeconfig, filepath.Join(filepath.Dir(inv.File), "kubeconfig"))

@@ -29,7 +29,7 @@ func clusterFields(c *Cluster, d *decoder) map[string]any {
 		"batch_size":         &c.BatchSize, "taint_servers": &c.TaintServers, "drain_on_upgrade": &c.DrainOnUpgrade, "label_workers": &c.LabelWorkers,
 		"install":    d.sub(func() map[string]any { return installFields(&c.Install) }),
 		"kubeconfig": &c.Kubeconfig, "concurrency": &c.Concurrency,
-		"reboot_timeout": &c.RebootTimeout, "ready_timeout": &c.ReadyTimeout,
+		"reboot_timeout": &c.RebootTimeout, "ready_timeout": &c.ReadyTimeout, "install_timeout": &c.InstallTimeout,
 	}
 }
 

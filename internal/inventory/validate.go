@@ -59,6 +59,7 @@ func (v *validator) cluster() {
 	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
 	v.positive("cluster.reboot_timeout", c.RebootTimeout)
 	v.positive("cluster.ready_timeout", c.ReadyTimeout)
+	v.positive("cluster.install_timeout", c.InstallTimeout)
 }
 
 // version checks k3s_version and channel: each well formed, not both.

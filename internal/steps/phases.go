@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
@@ -84,10 +85,15 @@ func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
 			return err
 		}
 	}
-	if err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p); err != nil {
+	join := ""
+	if n != r.servers[0] {
+		join = r.serverURL()
+	}
+	v, err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p, join)
+	if err != nil {
 		return err
 	}
-	if err := r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip); err != nil {
+	if err := r.cl.waitReady(ctx, map[string]string{n.NodeName(): v}, r.inv.Cluster.ReadyTimeout, skip); err != nil {
 		return err
 	}
 	if drain {
@@ -110,14 +116,6 @@ func (r *run) replan(n *Node) ([]byte, K3sPlan, error) {
 	}
 	r.k3s[n] = p
 	return cfg, p, nil
-}
-
-// readyVersion is the version nodes must report, when the inventory pins one.
-func (r *run) readyVersion() string {
-	if r.in.bundleHash != "" {
-		return ""
-	}
-	return r.inv.Cluster.K3sVersion
 }
 
 // moreServers joins (or upgrades) further servers one at a time, each Ready
@@ -156,7 +154,6 @@ func (r *run) agentBatches(ctx context.Context) error {
 func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 	cfgs := map[*Node][]byte{}
 	var changed []*Node
-	var names []string
 	for _, n := range batch {
 		cfg, p, err := r.replan(n)
 		if err != nil {
@@ -165,7 +162,6 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 		if p.Changed() {
 			cfgs[n] = cfg
 			changed = append(changed, n)
-			names = append(names, n.NodeName())
 		}
 	}
 	if len(changed) == 0 {
@@ -180,14 +176,20 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 			drained = append(drained, n)
 		}
 	}
+	want := map[string]string{}
+	var mu sync.Mutex
 	err := forEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
-		return r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n])
+		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.serverURL())
+		mu.Lock()
+		want[n.NodeName()] = v
+		mu.Unlock()
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	r.opt.Log.Hostf("batch", "%d: waiting for %d nodes to be Ready", num, len(changed))
-	if err := r.cl.waitReady(ctx, names, r.readyVersion(), r.inv.Cluster.ReadyTimeout, nil); err != nil {
+	if err := r.cl.waitReady(ctx, want, r.inv.Cluster.ReadyTimeout, nil); err != nil {
 		return err
 	}
 	for _, n := range drained {
