@@ -179,6 +179,7 @@ func (s *server) selfHeartbeat(ctx context.Context) {
 // loops runs the NotReady sweeper and the HA replication.
 func (s *server) loops(ctx context.Context) {
 	after := durationSetting(notReadyAfterEnv, 15*time.Second)
+	orphans := durationSetting(orphanSecretAgeEnv, orphanSecretAge)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -187,6 +188,7 @@ func (s *server) loops(ctx context.Context) {
 			return
 		case <-tick.C:
 			s.store.sweep(after)
+			s.store.sweepSecrets(orphans)
 			s.syncPeers(ctx)
 		}
 	}
