@@ -22,13 +22,14 @@ type ResetPlan struct {
 	Remove         []string // resetLeftovers removed after the uninstall
 	RemoveEmpty    []string // directories removed when nothing is left in them
 	DeleteNode     string   // delete this node from the cluster after the uninstall
+	DeletePassword string   // then delete this node-password secret of kube-system
 	RestoreCmdline string   // cmdline.txt put back from its backup, then a reboot; "" = none
 }
 
 // Empty reports whether the host has nothing to reset.
 func (p ResetPlan) Empty() bool {
 	return p.DrainNode == "" && len(p.Uninstall) == 0 && len(p.Remove) == 0 &&
-		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.RestoreCmdline == ""
+		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.DeletePassword == "" && p.RestoreCmdline == ""
 }
 
 // Actions says in words what the plan does, in order.
@@ -48,6 +49,9 @@ func (p ResetPlan) Actions() []string {
 	}
 	if p.DeleteNode != "" {
 		out = append(out, "delete node "+p.DeleteNode)
+	}
+	if p.DeletePassword != "" {
+		out = append(out, "delete secret kube-system/"+p.DeletePassword)
 	}
 	if p.RestoreCmdline != "" {
 		out = append(out, "restore "+p.RestoreCmdline+" from "+path.Base(p.RestoreCmdline)+BackupSuffix, "reboot")
@@ -109,9 +113,9 @@ func probeReset(ctx context.Context, n *Node) (resetProbe, error) {
 	return parseResetProbe(res.Stdout), nil
 }
 
-// planReset decides what reset does on a host from its facts and probe; inCluster
-// says whether the cluster stays and lists this host's node (drain, delete).
-func planReset(f facts.Facts, p resetProbe, node string, inCluster, restore bool) (ResetPlan, error) {
+// planReset decides what reset does on a host from its facts and probe, and how
+// its node leaves the cluster when that stays (see clusterView.leave).
+func planReset(f facts.Facts, p resetProbe, node string, v clusterView, restore bool) (ResetPlan, error) {
 	var plan ResetPlan
 	for _, s := range []string{rsAgentUninstall, rsServerUninstall} {
 		if p.present[s] {
@@ -122,13 +126,8 @@ func planReset(f facts.Facts, p resetProbe, node string, inCluster, restore bool
 		return plan, fmt.Errorf("the k3s %s unit is installed but no k3s uninstall script is in /usr/local/bin; remove k3s by hand", f.K3sRole)
 	}
 	plan.Remove = resetLeftovers(p, len(plan.Uninstall) > 0)
+	v.leave(&plan, node, len(plan.Uninstall) > 0)
 	plan.RemoveEmpty = resetEmptiedDirs(p, plan)
-	if inCluster {
-		plan.DeleteNode = node
-		if len(plan.Uninstall) > 0 {
-			plan.DrainNode = node
-		}
-	}
 	if restore && f.CmdlineBak && f.CmdlinePath != "" {
 		plan.RestoreCmdline = f.CmdlinePath
 	}
