@@ -36,7 +36,11 @@ config.yaml, the node password in /etc/rancher/node, the staged installer in
 /var/lib/k3sup-pi, and /etc/rancher and /var/lib/rancher when nothing else is in them.
 
 --host limits the reset to the named hosts. While servers of the cluster stay,
-each node is drained before and deleted from the cluster after its uninstall.
+each node is drained before and deleted from the cluster after its uninstall,
+with its node-password secret (kube-system/<node>.node-password.k3s), so the
+host can join again under the same name. When no server that stays runs k3s,
+the node cannot be deleted: /etc/rancher/node is then kept, so that the host
+still holds the password its node name is registered with.
 --restore-cmdline undoes up's edit of cmdline.txt: when the file is still exactly
 what up wrote (up records its sha256 in /var/lib/k3sup-pi/cmdline.record), the
 backup up took (cmdline.txt.k3sup-pi.bak) goes back byte for byte; when it was

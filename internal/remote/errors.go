@@ -131,20 +131,36 @@ func (e *SudoError) Error() string {
 // Unwrap returns ErrNoSudo or ErrSudoPassword.
 func (e *SudoError) Unwrap() error { return e.Err }
 
-// ExitError is a command that exited non-zero.
+// ExitError is a command that exited non-zero. Both streams are kept: k3s's
+// install.sh, for one, says what it was doing on stdout and only a bare
+// reason ("Download failed") on stderr, or nothing at all.
 type ExitError struct {
 	Host     string
 	ExitCode int
 	Stderr   string // the last lines, redacted
+	Stdout   string // the last lines, redacted
 }
 
-// Error names the host, exit code and stderr tail.
+// Error names the host, exit code, stderr tail and stdout tail.
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("%s: command exited with status %d", e.Host, e.ExitCode)
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
+	if e.Stdout != "" {
+		msg += "\n  its output ended with:\n    " + strings.ReplaceAll(e.Stdout, "\n", "\n    ")
+	}
 	return redact.String(msg)
+}
+
+// exitTailLines is how many lines of each stream an ExitError keeps.
+const exitTailLines = 5
+
+// newExitError builds the ExitError of a finished command from its output.
+func newExitError(host string, res Result) *ExitError {
+	return &ExitError{Host: host, ExitCode: res.ExitCode,
+		Stderr: redact.String(tail(string(res.Stderr), exitTailLines)),
+		Stdout: redact.String(tail(string(res.Stdout), exitTailLines))}
 }
 
 // errConnLost means the connection dropped under a running command.

@@ -148,7 +148,7 @@ func resetOrder(nodes []*Node) []*Node {
 // plan probes every selected host and plans its reset; the cluster's nodes are
 // read from a server that stays, when one runs k3s.
 func (r *reset) plan(ctx context.Context) error {
-	members, err := r.members(ctx)
+	view, err := r.view(ctx)
 	if err != nil {
 		return err
 	}
@@ -157,30 +157,19 @@ func (r *reset) plan(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, in := members[n.NodeName()]
-		plan, err := planReset(n.Facts, p, n.NodeName(), in, r.opt.RestoreCmdline)
+		plan, err := planReset(n.Facts, p, n.NodeName(), view, r.opt.RestoreCmdline)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Host.Name(), err)
+		}
+		if view.stays && !view.reachable && p.present[rsEtcRancherNode] {
+			r.opt.Log.Warnf("%s: no server that stays runs k3s, so node %s stays in the cluster; %s is kept so that the host can rejoin under that name",
+				n.Host.Name(), n.NodeName(), rsEtcRancherNode)
 		}
 		r.mu.Lock()
 		r.plans[n] = plan
 		r.mu.Unlock()
 		return nil
 	})
-}
-
-// members lists the cluster's nodes when servers stay and one of them runs
-// k3s; nil when the whole cluster goes (nothing to drain or delete).
-func (r *reset) members(ctx context.Context) (map[string]kubeNode, error) {
-	running := slices.ContainsFunc(r.cl.servers, func(n *Node) bool { return n.Facts.ServiceActive })
-	if !running {
-		return nil, nil
-	}
-	nodes, err := r.cl.nodes(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read the cluster's nodes from a server that stays: %w", err)
-	}
-	return nodes, nil
 }
 
 // result reports each host's actions: planned before apply, done after.
@@ -249,6 +238,12 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 			return fmt.Errorf("delete node %s: %w", p.DeleteNode, err)
 		}
 		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
+	}
+	if p.DeletePassword != "" {
+		if _, err := r.cl.kubectl(ctx, nil, "delete", "secret", "-n", "kube-system", "--ignore-not-found", p.DeletePassword); err != nil {
+			return fmt.Errorf("delete secret %s: %w", p.DeletePassword, err)
+		}
+		done.Actions = append(done.Actions, "deleted secret kube-system/"+p.DeletePassword)
 	}
 	if p.Cmdline != nil {
 		if err := restoreCmdline(ctx, n, p.Cmdline); err != nil {
