@@ -1,0 +1,193 @@
+package fleettest
+
+import (
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// Paths the fake knows (the engine's, written out: a fake host does not
+// import the engine).
+const (
+	configPath    = "/etc/rancher/k3s/config.yaml"
+	k3sYAMLPath   = "/etc/rancher/k3s/k3s.yaml"
+	nodeTokenPath = "/var/lib/rancher/k3s/server/node-token"
+	installScript = "/var/lib/k3sup-pi/install.sh"
+	k3sBinary     = "/usr/local/bin/k3s"
+)
+
+// ChannelVersion is what an online install without an exact version installs.
+const ChannelVersion = "v1.31.4+k3s1"
+
+// handler answers one kind of command, with the fleet locked. It returns
+// stdout, words for the event, whether it changed anything, and an error.
+type handler struct {
+	match func(script string) bool
+	run   func(h *Host, cmd remote.Cmd) (string, string, bool, error)
+}
+
+func has(sub string) func(string) bool {
+	return func(s string) bool { return strings.Contains(s, sub) }
+}
+
+func prefix(p string) func(string) bool {
+	return func(s string) bool { return strings.HasPrefix(s, p) }
+}
+
+// handlers in the order they are tried: the bounded steps before the
+// read-only commands, as their scripts may quote anything.
+var handlers = []handler{
+	{has("k3sup_pi_facts"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		return string(h.facts()), "gather facts", false, nil
+	}},
+	{has("probe() {"), probeAnswer},
+	{has("k3sup-pi verified write"), verifiedWrite},
+	{has("hostnamectl set-hostname"), setHostname},
+	{has("modinfo vxlan"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "vxlan check", false, nil }},
+	{has("INSTALL_K3S_EXEC="), install},
+	{has("mkdir -p /etc/rancher/k3s"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "stage dir", true, nil }},
+	{has("curl -sfL"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		h.files[installScript] = []byte("#!/bin/sh\n")
+		return "", "download installer", true, nil
+	}},
+	{has("systemctl restart"), func(h *Host, cmd remote.Cmd) (string, string, bool, error) { return h.service(cmd, "restart") }},
+	{has("systemctl start"), func(h *Host, cmd remote.Cmd) (string, string, bool, error) { return h.service(cmd, "start") }},
+	{prefix("systemctl is-active"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		if h.kv["service_active"] == "1" {
+			return "active\n", "is-active", false, nil
+		}
+		return "inactive\n", "is-active", false, nil
+	}},
+	{has("journalctl"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "journal", false, nil }},
+	{prefix(k3sBinary + " --version"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		return "k3s version " + h.kv["k3s_version"] + " (0123abcd)\ngo version go1.23\n", "k3s --version", false, nil
+	}},
+	{has(nodeTokenPath), readNodeToken},
+	{prefix("cat " + configPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) { return h.cat(configPath) }},
+	{prefix("cat " + k3sYAMLPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		if h.kv["k3s_role"] != "server" {
+			return h.cat(k3sYAMLPath)
+		}
+		return string(h.fleet.k3sYAML), "read " + k3sYAMLPath, false, nil
+	}},
+	{prefix("k3s kubectl "), func(h *Host, cmd remote.Cmd) (string, string, bool, error) {
+		return h.fleet.kubectl(h, splitWords(strings.TrimPrefix(cmd.Script, "k3s kubectl ")))
+	}},
+}
+
+// cat reads a root-only file the host holds.
+func (h *Host) cat(path string) (string, string, bool, error) {
+	b, ok := h.files[path]
+	if !ok {
+		return "", "read " + path, false, &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: "cat: " + path + ": No such file or directory"}
+	}
+	return string(b), "read " + path, false, nil
+}
+
+// probeAnswer says every probed server refused the connection: the path is
+// open (reach.go counts a refusal as reachable).
+func probeAnswer(_ *Host, cmd remote.Cmd) (string, string, bool, error) {
+	var b strings.Builder
+	for _, m := range regexp.MustCompile(`(?m)^probe (\d+) `).FindAllStringSubmatch(cmd.Script, -1) {
+		fmt.Fprintf(&b, "%s\t7\tFailed to connect: Connection refused TC=0.000000\n", m[1])
+	}
+	return b.String(), "probe", false, nil
+}
+
+func readNodeToken(h *Host, cmd remote.Cmd) (string, string, bool, error) {
+	if _, ok := h.files[nodeTokenPath]; !ok && strings.HasPrefix(cmd.Script, "if [ -e") {
+		return "", "read node-token", false, nil
+	}
+	return h.cat(nodeTokenPath)
+}
+
+var nameRE = regexp.MustCompile(`(?m)^name='?([^'\n]*)'?$`)
+
+func setHostname(h *Host, cmd remote.Cmd) (string, string, bool, error) {
+	m := nameRE.FindStringSubmatch(cmd.Script)
+	if m == nil {
+		return "", "set hostname", true, fmt.Errorf("%s: no name= in the hostname script", h.addr)
+	}
+	h.set("hostname", m[1])
+	return "", "set hostname " + m[1], true, nil
+}
+
+// verifiedWrite applies write.sh to cmdline.txt (the one file the engine
+// writes with it): expect, backup and record as the script does them.
+func verifiedWrite(h *Host, cmd remote.Cmd) (string, string, bool, error) {
+	args := map[string][]string{}
+	for _, w := range splitWords(strings.TrimPrefix(firstLine(cmd.Script), "set -- ")) {
+		k, v, _ := strings.Cut(w, "=")
+		args[k] = append(args[k], v)
+	}
+	path := first(args["path"])
+	what := "write " + path
+	if path != h.kv["cmdline_path"] {
+		return "", what, true, fmt.Errorf("%s: fake fleet: verified write of %s, not cmdline.txt", h.addr, path)
+	}
+	old, _ := hex.DecodeString(h.kv["cmdline_hex"])
+	if e := first(args["expect"]); e != "" && e != sum(old) {
+		return "", what, false, &remote.ExitError{Host: h.addr, ExitCode: 3, Stderr: path + " changed meanwhile"}
+	}
+	if first(args["backup"]) != "" {
+		h.set("cmdline_bak", "1", "cmdline_bak_hex", hex.EncodeToString(old))
+	}
+	if rec := first(args["record_text"]); rec != "" {
+		kv := map[string]string{}
+		for _, l := range strings.Split(rec, "\n") {
+			k, v, _ := strings.Cut(l, "=")
+			kv[k] = v
+		}
+		h.set("cmdline_record_path", kv["path"], "cmdline_record_sha256", kv["sha256"], "cmdline_record_added", kv["added"])
+	}
+	for _, r := range args["remove"] {
+		if strings.HasSuffix(r, ".record") {
+			h.set("cmdline_record_path", "", "cmdline_record_sha256", "", "cmdline_record_added", "")
+		} else {
+			h.set("cmdline_bak", "0", "cmdline_bak_hex", "")
+		}
+	}
+	h.set("cmdline_hex", hex.EncodeToString(cmd.Stdin))
+	return "changed\n", what, true, nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// splitWords undoes remote.ShellQuote on a line of words.
+func splitWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, word := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'':
+			in, word = !in, true
+		case c == ' ' && !in:
+			if word {
+				out = append(out, cur.String())
+				cur.Reset()
+				word = false
+			}
+		case c == '\\' && !in && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			word = true
+		default:
+			cur.WriteByte(c)
+			word = true
+		}
+	}
+	if word {
+		out = append(out, cur.String())
+	}
+	return out
+}
