@@ -46,9 +46,15 @@ var handlers = []handler{
 	{has("probe() {"), probeAnswer},
 	{has("k3sup-pi verified write"), verifiedWrite},
 	{has("hostnamectl set-hostname"), setHostname},
+	{has("ls -A"), resetProbe},
+	{has("run() {"), resetCleanup},
+	{prefix("rm -f -- "), removeBackup},
 	{has("modinfo vxlan"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "vxlan check", false, nil }},
 	{has("INSTALL_K3S_EXEC="), install},
-	{has("mkdir -p /etc/rancher/k3s"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "stage dir", true, nil }},
+	{has("mkdir -p /etc/rancher/k3s"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
+		h.files["/var/lib/k3sup-pi"] = nil
+		return "", "stage dir", true, nil
+	}},
 	{has("curl -sfL"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
 		h.files[installScript] = []byte("#!/bin/sh\n")
 		return "", "download installer", true, nil
@@ -58,6 +64,9 @@ var handlers = []handler{
 	{prefix("systemctl is-active"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
 		if h.kv["service_active"] == "1" {
 			return "active\n", "is-active", false, nil
+		}
+		if h.DownAfterReboot {
+			return "failed\n", "is-active", false, nil
 		}
 		return "inactive\n", "is-active", false, nil
 	}},

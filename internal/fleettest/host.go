@@ -27,6 +27,8 @@ type Host struct {
 	Fail map[string]string
 	// NotBack makes Reboot fail as a host that never comes back.
 	NotBack bool
+	// DownAfterReboot: k3s fails to start when the host boots.
+	DownAfterReboot bool
 }
 
 // Name is the host's address, as the real client names it.
@@ -145,7 +147,9 @@ func (h *Host) Reboot(_ context.Context, timeout time.Duration) error {
 		mem = "1"
 	}
 	h.set("proc_cmdline_hex", h.kv["cmdline_hex"], "memory_cgroup", mem, "kernel_boot_id", fmt.Sprintf("boot-%d", h.boots), "k3s_stale", "0")
-	if h.kv["k3s_role"] != "" { // the unit is enabled: k3s comes back with the host
+	if h.kv["k3s_role"] != "" && h.DownAfterReboot {
+		h.set("service_active", "0")
+	} else if h.kv["k3s_role"] != "" { // the unit is enabled: k3s comes back with the host
 		h.set("service_active", "1")
 		h.fleet.register(h)
 	}

@@ -33,6 +33,7 @@ func install(h *Host, cmd remote.Cmd) (string, string, bool, error) {
 		h.files[k3sBinary] = []byte(v)
 	}
 	h.set("k3s_role", role)
+	h.installed(role)
 	if err := h.start(); err != nil {
 		return "", what, true, err
 	}

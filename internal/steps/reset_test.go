@@ -3,19 +3,14 @@ package steps
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
+	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 func probeOf(paths []string, dirs map[string][]string) resetProbe {
@@ -129,101 +124,14 @@ func TestResetScripts(t *testing.T) {
 	}
 }
 
-// fakeHost answers reset's commands like a host would and logs them.
-type fakeHost struct {
-	name, role string
-	installed  bool
-	fixture    []byte // facts of an installed k3s server
-	log        *cmdLog
-}
-
-// cmdLog is the ordered record of the commands every fake host received.
-type cmdLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *cmdLog) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, s)
-}
-
-func (l *cmdLog) matching(re string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	r := regexp.MustCompile(re)
-	for _, s := range l.lines {
-		if r.MatchString(s) {
-			out = append(out, s)
-		}
+func TestResetUnknownHost(t *testing.T) {
+	f := newTestFleet(t, "", "s1", "a1")
+	_, err := f.reset(ResetOptions{Hosts: []string{"nope"}})
+	var unknown *inventory.SelectError
+	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
-	return out
 }
-
-func (h *fakeHost) Name() string { return h.name }
-
-func (h *fakeHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
-	switch {
-	case strings.Contains(cmd.Script, "k3sup_pi_facts"):
-		return remote.Result{Stdout: h.facts()}, nil
-	case cmd.Script == resetProbeScript():
-		return remote.Result{Stdout: h.probe()}, nil
-	case strings.HasPrefix(cmd.Script, "k3s kubectl get secrets"):
-		return remote.Result{Stdout: []byte("secret/a2.node-password.k3s\nsecret/other\nsecret/s1.node-password.k3s\n")}, nil
-	case strings.HasPrefix(cmd.Script, "k3s kubectl get nodes"):
-		return remote.Result{Stdout: []byte(`{"items":[{"metadata":{"name":"a1"}},{"metadata":{"name":"a2"}},{"metadata":{"name":"s1"}},{"metadata":{"name":"s2"}}]}`)}, nil
-	case strings.HasPrefix(cmd.Script, "k3s kubectl "):
-		h.log.add(h.name + ": " + strings.TrimPrefix(cmd.Script, "k3s kubectl "))
-	case strings.Contains(cmd.Script, "uninstall.sh"):
-		h.log.add(h.name + ": uninstall")
-	case strings.Contains(cmd.Script, BackupSuffix):
-		h.log.add(h.name + ": restore")
-		return remote.Result{Stdout: []byte("changed\n")}, nil
-	default:
-		h.log.add(h.name + ": " + cmd.Script)
-	}
-	return remote.Result{}, nil
-}
-
-func (h *fakeHost) facts() []byte {
-	s := strings.Replace(string(h.fixture), "hostname=pi-01", "hostname="+h.name, 1)
-	if !h.installed {
-		s = strings.Replace(s, "k3s_role=server", "k3s_role=", 1)
-		s = strings.Replace(s, "service_active=1", "service_active=0", 1)
-		s = strings.Replace(s, "cmdline_bak=1", "cmdline_bak=0", 1)
-	} else if h.role == "agent" {
-		s = strings.Replace(s, "k3s_role=server", "k3s_role=agent", 1)
-	}
-	return []byte(s)
-}
-
-func (h *fakeHost) probe() []byte {
-	if !h.installed {
-		return nil
-	}
-	script := rsServerUninstall
-	if h.role == "agent" {
-		script = rsAgentUninstall
-	}
-	return []byte("path=" + script + "\npath=" + stageDir + "\ndir=/etc/rancher\nentry=/etc/rancher/k3s\n")
-}
-
-func (h *fakeHost) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
-	return false, errors.New("reset writes no files")
-}
-
-func (h *fakeHost) Upload(context.Context, string, string, fs.FileMode) (bool, error) {
-	return false, errors.New("reset uploads nothing")
-}
-
-func (h *fakeHost) Reboot(context.Context, time.Duration) error {
-	h.log.add(h.name + ": reboot")
-	return nil
-}
-
-func (h *fakeHost) Close() error { return nil }
 
 type resetQuietLog struct{}
 
@@ -231,104 +139,88 @@ func (resetQuietLog) Phase(string)                 {}
 func (resetQuietLog) Hostf(string, string, ...any) {}
 func (resetQuietLog) Warnf(string, ...any)         {}
 
-// fakeFleet is 2 servers (s1 the init server) and 2 agents.
-func fakeFleet(t *testing.T, installed bool) (*inventory.Inventory, Dialer, *cmdLog) {
-	t.Helper()
-	fixture, err := os.ReadFile("../facts/testdata/pi4-k3s-server.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &cmdLog{}
-	inv := &inventory.Inventory{File: "inventory.yml", Cluster: inventory.Cluster{Concurrency: 4, RebootTimeout: time.Minute}}
-	hosts := map[string]*fakeHost{}
-	for _, h := range []struct{ name, role string }{{"s1", "server"}, {"a1", "agent"}, {"s2", "server"}, {"a2", "agent"}} {
-		inv.Hosts = append(inv.Hosts, inventory.Host{Address: h.name, Role: h.role, Hostname: h.name})
-		hosts[h.name] = &fakeHost{name: h.name, role: h.role, installed: installed, fixture: fixture, log: log}
-	}
-	dial := func(_ context.Context, h inventory.Host) (Conn, error) { return hosts[h.Address], nil }
-	return inv, dial, log
+// reset runs Reset against the fleet.
+func (f *testFleet) reset(opt ResetOptions) (*ResetResult, error) {
+	opt.Inventory = f.inventory()
+	opt.Dial = func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
+	opt.Log = resetQuietLog{}
+	return Reset(context.Background(), opt)
 }
 
+// sameSet fails unless got and want hold the same lines, in any order.
+func sameSet(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if !slices.Equal(g, w) {
+		t.Errorf("%s:\n got %q\nwant %q", what, g, w)
+	}
+}
+
+// TestResetOrder resets a cluster that up built on the fake fleet.
 func TestResetOrder(t *testing.T) {
+	names := []string{"s1", "s2", "s3", "a1", "a2"}
+	undo := func(ns ...string) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n+": uninstall", n+": write /boot/firmware/cmdline.txt")
+		}
+		return out
+	}
 	tests := []struct {
-		name      string
-		hosts     []string
-		restore   bool
-		dryRun    bool
-		installed bool
-		want      []string // the log, in order; agents' lines sorted as they run in parallel
-		confirm   []string // the hosts Confirm is asked about; nil = not asked
+		name    string
+		up      bool
+		hosts   []string
+		restore bool
+		dryRun  bool
+		want    [][]string // groups of changing events in order; within a group any order
+		confirm []string   // the hosts Confirm is asked about; nil = not asked
 	}{
-		{"whole cluster: agents, then s2, then the init server, then reboots", nil, true, false, true,
-			[]string{"a1: uninstall", "a1: restore", "a2: uninstall", "a2: restore", "s2: uninstall", "s2: restore",
-				"s1: uninstall", "s1: restore", "a1: reboot", "a2: reboot", "s1: reboot", "s2: reboot"},
-			[]string{"a1", "a2", "s2", "s1"}},
-		{"one agent while the cluster stays: drain, uninstall, delete", []string{"a2"}, false, false, true,
-			[]string{"s1: drain --ignore-daemonsets --delete-emptydir-data --timeout=120s a2", "a2: uninstall",
-				"s1: delete node --ignore-not-found a2", "s1: delete secret -n kube-system --ignore-not-found a2.node-password.k3s"},
+		{"whole cluster: agents, then s2, s3, then the init server, then reboots", true, nil, true, false,
+			[][]string{undo("a1", "a2"), undo("s2"), undo("s3"), undo("s1"), each(names, "reboot")},
+			[]string{"a1", "a2", "s2", "s3", "s1"}},
+		{"one agent while the cluster stays: drain, uninstall, delete", true, []string{"a2"}, false, false,
+			[][]string{{"s1: kubectl drain --ignore-daemonsets --delete-emptydir-data --timeout=120s a2"}, {"a2: uninstall"},
+				{"s1: kubectl delete node --ignore-not-found a2"}, {"s1: kubectl delete secret -n kube-system --ignore-not-found a2.node-password.k3s"}},
 			[]string{"a2"}},
-		{"dry run changes nothing", nil, true, true, true, nil, nil},
-		{"clean hosts: nothing done, nothing asked", nil, true, false, false, nil, nil},
+		{"dry run changes nothing", true, nil, true, true, nil, nil},
+		{"clean hosts: nothing done, nothing asked", false, nil, true, false, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, dial, log := fakeFleet(t, tt.installed)
+			f := newTestFleet(t, "", names...)
+			if tt.up {
+				f.up(Options{})
+			}
+			f.Reset()
 			var asked []string
-			res, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: tt.hosts,
-				RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *ResetResult) error {
-					for _, h := range p.Hosts {
-						if len(h.Actions) > 0 {
-							asked = append(asked, h.Host)
-						}
+			res, err := f.reset(ResetOptions{Hosts: tt.hosts, RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *ResetResult) error {
+				for _, h := range p.Hosts {
+					if len(h.Actions) > 0 {
+						asked = append(asked, h.Host)
 					}
-					return nil
-				}})
+				}
+				return nil
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := log.matching(".")
-			sortParallel(got)
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("commands =\n %q\nwant\n %q", got, tt.want)
+			got := f.changing()
+			for i, g := range tt.want {
+				if len(got) < len(g) {
+					t.Fatalf("group %d: got only %q, want %q", i, got, g)
+				}
+				sameSet(t, fmt.Sprintf("group %d", i), got[:len(g)], g)
+				got = got[len(g):]
 			}
-			if !reflect.DeepEqual(asked, tt.confirm) {
+			if len(got) > 0 {
+				t.Errorf("more changes than wanted: %q", got)
+			}
+			if !slices.Equal(asked, tt.confirm) {
 				t.Errorf("confirm asked %v, want %v", asked, tt.confirm)
 			}
 			if want := len(tt.confirm); !tt.dryRun && res.Changed() != want {
 				t.Errorf("Changed() = %d, want %d", res.Changed(), want)
 			}
 		})
-	}
-}
-
-// sortParallel orders the agents' lines (they run in parallel) and the reboots
-// (together) by host, keeping everything else in place.
-func sortParallel(lines []string) {
-	isAgent := func(s string) bool { return strings.HasPrefix(s, "a") && !strings.HasSuffix(s, "reboot") }
-	isReboot := func(s string) bool { return strings.HasSuffix(s, ": reboot") }
-	for _, group := range []func(string) bool{isAgent, isReboot} {
-		var idx []int
-		var vals []string
-		for i, s := range lines {
-			if group(s) {
-				idx = append(idx, i)
-				vals = append(vals, s)
-			}
-		}
-		slices.SortStableFunc(vals, func(a, b string) int { return strings.Compare(hostOf(a), hostOf(b)) })
-		for k, i := range idx {
-			lines[i] = vals[k]
-		}
-	}
-}
-
-func hostOf(s string) string { h, _, _ := strings.Cut(s, ":"); return h }
-
-func TestResetUnknownHost(t *testing.T) {
-	inv, dial, _ := fakeFleet(t, true)
-	_, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: []string{"nope"}})
-	var unknown *inventory.SelectError
-	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
 }

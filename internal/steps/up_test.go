@@ -14,8 +14,8 @@ import (
 )
 
 // testFleet is a fake fleet of fresh Pis (no hostname set, no cgroup flags,
-// no k3s) for the named hosts: "s" names are servers, "a" names agents, at
-// 10.0.0.N in the order given.
+// no k3s) for the named hosts: "s" names are servers, "a" names agents, in
+// the order given.
 type testFleet struct {
 	*fleettest.Fleet
 	t      *testing.T
@@ -35,7 +35,7 @@ func newTestFleet(t *testing.T, config string, names ...string) *testFleet {
 
 // add puts a fresh Pi named name into the fleet (and the inventory).
 func (f *testFleet) add(name string) {
-	addr := fmt.Sprintf("10.0.0.%d", len(f.names)+1)
+	addr := name // a DNS name: the fake host's Name is its address, as the real client names a host after its inventory name
 	f.names = append(f.names, name)
 	f.addr[name] = addr
 	f.Add(addr, fleettest.Fixture(f.t, "pi4-bookworm-arm64.txt"))
