@@ -95,7 +95,7 @@ func (f *Fleet) Dial(_ context.Context, addr string) (*Host, error) {
 	if h := f.Host(addr); h != nil {
 		return h, nil
 	}
-	return nil, fmt.Errorf("dial %s: no such host", addr)
+	return nil, fmt.Errorf("%s: connect %s:22: no such host", addr, addr) // as remote.Dial names it
 }
 
 // record appends an event.

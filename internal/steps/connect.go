@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -27,7 +26,7 @@ func connect(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int
 	err := forEach(ctx, nodes, limit, func(ctx context.Context, n *Node) error {
 		c, err := dial(ctx, n.Host)
 		if err != nil {
-			return fmt.Errorf("connect to %s: %w", n.Host.Name(), err)
+			return err // the dialer's errors name the host (remote.Dial)
 		}
 		n.Conn = c
 		return gather(ctx, n)

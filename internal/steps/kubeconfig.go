@@ -37,7 +37,7 @@ func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer,
 func readK3sYAML(ctx context.Context, h inventory.Host, dial Dialer) ([]byte, error) {
 	c, err := dial(ctx, h)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", h.Name(), err)
+		return nil, err // the dialer's errors name the host (remote.Dial)
 	}
 	defer c.Close()
 	return readRootFile(ctx, &Node{Host: h, Conn: c}, kubeconfigK3s)
