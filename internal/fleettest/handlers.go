@@ -77,7 +77,7 @@ var handlers = []handler{
 	{has(nodeTokenPath), readNodeToken},
 	{prefix("cat " + configPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) { return h.cat(configPath) }},
 	{prefix("cat " + k3sYAMLPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
-		if h.kv["k3s_role"] != "server" {
+		if _, planted := h.files[k3sYAMLPath]; planted || h.kv["k3s_role"] != "server" {
 			return h.cat(k3sYAMLPath)
 		}
 		return string(h.fleet.k3sYAML), "read " + k3sYAMLPath, false, nil

@@ -44,6 +44,14 @@ func (h *Host) Fact(key string) string {
 	return h.kv[key]
 }
 
+// SetFile puts a root-only file on the host (a k3s.yaml that overrides the
+// cluster's, say).
+func (h *Host) SetFile(path string, data []byte) {
+	h.fleet.mu.Lock()
+	defer h.fleet.mu.Unlock()
+	h.files[path] = data
+}
+
 // Set changes facts: key, value, key, value...
 func (h *Host) Set(kv ...string) {
 	h.fleet.mu.Lock()

@@ -3,46 +3,16 @@ package steps
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig/kctest"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/clientcmd/api"
 )
-
-// k3sYAMLHost is a server whose /etc/rancher/k3s/k3s.yaml is yaml.
-type k3sYAMLHost struct {
-	name string
-	yaml []byte
-}
-
-func (h *k3sYAMLHost) Name() string { return h.name }
-
-func (h *k3sYAMLHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
-	if cmd.Script == "cat "+kubeconfigK3s {
-		return remote.Result{Stdout: h.yaml}, nil
-	}
-	return remote.Result{ExitCode: 127}, errors.New("unexpected command " + cmd.Script)
-}
-
-func (h *k3sYAMLHost) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
-	return false, errors.New("no writes")
-}
-
-func (h *k3sYAMLHost) Upload(context.Context, string, string, fs.FileMode) (bool, error) {
-	return false, errors.New("no uploads")
-}
-
-func (h *k3sYAMLHost) Reboot(context.Context, time.Duration) error { return errors.New("no reboots") }
-func (h *k3sYAMLHost) Close() error                                { return nil }
 
 // plantedK3sYAML is the k3s.yaml of a compromised server: an exec plugin
 // that would run a program on the operator's machine.
@@ -70,20 +40,15 @@ func TestFetchKubeconfigRefusesPlantedExec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv := &inventory.Inventory{Hosts: []inventory.Host{
-				{Address: "10.0.0.1", Hostname: "s1", Role: inventory.RoleServer},
-				{Address: "10.0.0.2", Hostname: "s2", Role: inventory.RoleServer},
-			}}
+			f := newTestFleet(t, "", "s1", "s2", "s3")
+			f.Host("s1").SetFile(kubeconfigK3s, tt.first)
+			f.Host("s2").SetFile(kubeconfigK3s, kctest.YAML(t, p.Config()))
 			var dialed []string
-			dial := func(_ context.Context, h inventory.Host) (Conn, error) {
+			dial := func(ctx context.Context, h inventory.Host) (Conn, error) {
 				dialed = append(dialed, h.Name())
-				y := tt.first
-				if h.Name() == "s2" {
-					y = kctest.YAML(t, p.Config())
-				}
-				return &k3sYAMLHost{name: h.Name(), yaml: y}, nil
+				return f.Dial(ctx, h.Address)
 			}
-			out, err := FetchKubeconfig(context.Background(), inv, dial, "pi-lab")
+			out, err := FetchKubeconfig(context.Background(), f.inventory(), dial, "pi-lab")
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("error = %v\nwant      %s", err, tt.wantErr)
@@ -97,7 +62,7 @@ func TestFetchKubeconfigRefusesPlantedExec(t *testing.T) {
 				t.Fatal(err)
 			}
 			c, err := clientcmd.Load(out)
-			if err != nil || c.CurrentContext != "pi-lab" || c.Clusters["pi-lab"].Server != "https://10.0.0.1:6443" {
+			if err != nil || c.CurrentContext != "pi-lab" || c.Clusters["pi-lab"].Server != "https://s1:6443" {
 				t.Errorf("kubeconfig %s (%v)", out, err)
 			}
 		})
@@ -112,20 +77,14 @@ func TestUpWriteKubeconfigRefusesPlantedExec(t *testing.T) {
 	if err := os.WriteFile(path, before, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	first := &Node{Host: inventory.Host{Address: "10.0.0.1", Hostname: "s1", Role: inventory.RoleServer}}
-	r := &run{
-		opt:     Options{WriteKubeconfig: true},
-		inv:     &inventory.Inventory{Cluster: inventory.Cluster{Name: "pi-lab", Kubeconfig: path}},
-		servers: []*Node{first},
-		k3sYAML: plantedK3sYAML(t),
-		result:  &Result{},
-	}
-	err := r.writeKubeconfig(context.Background())
-	if err == nil || err.Error() != plantedMsg {
-		t.Fatalf("error = %v\nwant      %s", err, plantedMsg)
+	f := newTestFleet(t, "  kubeconfig: "+path+"\n", "s1")
+	f.Host("s1").SetFile(kubeconfigK3s, plantedK3sYAML(t))
+	err := f.upErr(Options{WriteKubeconfig: true})
+	if want := "kubeconfig: " + plantedMsg; err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant      %s", err, want)
 	}
 	after, _ := os.ReadFile(path)
-	if !bytes.Equal(after, before) || r.result.Kubeconfig != "" {
+	if !bytes.Equal(after, before) {
 		t.Errorf("kubeconfig written despite the refusal:\n%s", after)
 	}
 	if m, _ := filepath.Glob(path + ".bak-*"); len(m) != 0 {

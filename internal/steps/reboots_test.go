@@ -84,7 +84,7 @@ func TestRebootOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, f := rebootRun(t, tt.hosts, tt.notBack, tt.k3sDown)
-			err := r.prepare(context.Background())
+			err := runPhases(context.Background(), resetQuietLog{}, r.preparePhase())
 			if len(tt.wantErr) == 0 && err != nil {
 				t.Fatal(err)
 			}

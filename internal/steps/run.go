@@ -22,8 +22,6 @@ type run struct {
 	running   map[string]string // node name -> the k3s version it reports to the cluster, read once at plan time
 	token     string            // the cluster token written into the first server's config
 	joinToken string            // the first server's node-token (K10<ca-hash>::server:<secret>)
-	k3sYAML   []byte
-	timings   []string
 	result    *Result
 }
 

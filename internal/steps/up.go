@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
@@ -60,26 +59,9 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	if opt.DryRun {
 		return r.result, nil
 	}
-	for _, phase := range []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"prepare hosts", r.prepare},
-		{"stage k3s", r.stage},
-		{"first server", r.firstServer},
-		{"further servers", r.moreServers},
-		{"agents", r.agentBatches},
-		{"labels and taints", r.labelAndTaint},
-		{"kubeconfig", r.writeKubeconfig},
-	} {
-		start := time.Now()
-		opt.Log.Phase(phase.name)
-		if err := phase.fn(ctx); err != nil {
-			return r.result, fmt.Errorf("%s: %w", phase.name, err)
-		}
-		r.timings = append(r.timings, fmt.Sprintf("%s %s", phase.name, time.Since(start).Round(time.Millisecond)))
-	}
-	return r.result, nil
+	err = runPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
+		r.agentsPhase(), r.labelsPhase(), r.kubeconfigPhase())
+	return r.result, err
 }
 
 // touch reports whether this run may change the node (add-node limits it).

@@ -1,0 +1,64 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// labelsPhase brings every node's labels and taints to the inventory's. It
+// selects the nodes whose labels, taints or k3sup-pi's annotations differ,
+// read from the cluster.
+func (r *run) labelsPhase() Phase {
+	changes := map[*Node]metaChange{}
+	return Phase{
+		Title: "labels and taints",
+		Select: func(ctx context.Context) ([]*Node, error) {
+			current, err := r.cl.nodes(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			var out []*Node
+			for _, n := range r.touched() {
+				kn, ok := current[n.NodeName()]
+				if !ok {
+					return nil, fmt.Errorf("node %s (%s) is not in the cluster", n.NodeName(), n.Host.Name())
+				}
+				if m := diffMeta(kn, r.metaWant(n)); !m.empty() {
+					changes[n] = m
+					out = append(out, n)
+				}
+			}
+			return out, nil
+		},
+		Run: func(ctx context.Context, nodes []*Node) error {
+			for _, n := range nodes {
+				m := changes[n]
+				if err := r.cl.applyMeta(ctx, n.NodeName(), m); err != nil {
+					return err
+				}
+				if len(m.Label)+len(m.Taint) > 0 {
+					n.note("labels/taints: %v %v", m.Label, m.Taint)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// metaWant is what the inventory asks one node to carry.
+func (r *run) metaWant(n *Node) metaWant {
+	w := metaWant{Labels: map[string]string{}}
+	for k, v := range n.Host.Labels {
+		w.Labels[k] = v
+	}
+	w.Taints = append(w.Taints, n.Host.Taints...)
+	if n.Host.Role == "server" && r.inv.Cluster.TaintServers {
+		w.Taints = append(w.Taints, ControlPlaneTaint)
+	}
+	if n.Host.Role == "agent" && r.inv.Cluster.LabelWorkers {
+		k, v, _ := strings.Cut(WorkerLabel, "=")
+		w.Labels[k] = v
+	}
+	return w
+}
