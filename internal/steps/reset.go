@@ -189,38 +189,31 @@ func (r *reset) result() *ResetResult {
 // apply resets agents (in parallel), then servers (one at a time), then
 // reboots the hosts whose cmdline.txt was restored, all together.
 func (r *reset) apply(ctx context.Context) error {
-	var agents, servers []*Node
-	for _, n := range r.order {
-		if n.Host.Role == inventory.RoleServer {
-			servers = append(servers, n)
-		} else {
-			agents = append(agents, n)
-		}
-	}
-	if len(agents) > 0 {
-		r.opt.Log.Phase("reset agents")
-	}
-	if err := forEach(ctx, agents, r.opt.Inventory.Cluster.Concurrency, r.resetHost); err != nil {
-		return err
-	}
-	if len(servers) > 0 {
-		r.opt.Log.Phase("reset servers")
-	}
-	for _, n := range servers {
-		if err := r.resetHost(ctx, n); err != nil {
-			return err
-		}
-	}
-	return r.reboot(ctx)
+	isServer := func(n *Node) bool { return n.Host.Role == inventory.RoleServer }
+	hasPlan := func(n *Node) bool { return !r.plans[n].Empty() }
+	order := func() []*Node { return r.order }
+	return runPhases(ctx, r.opt.Log,
+		Phase{Title: "reset agents", Select: selected(order, func(n *Node) bool { return !isServer(n) && hasPlan(n) }),
+			Run: func(ctx context.Context, nodes []*Node) error {
+				return forEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, r.resetHost)
+			}},
+		Phase{Title: "reset servers", Select: selected(order, func(n *Node) bool { return isServer(n) && hasPlan(n) }),
+			Run: func(ctx context.Context, nodes []*Node) error {
+				for _, n := range nodes {
+					if err := r.resetHost(ctx, n); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		Phase{Title: "reboot (cmdline.txt restored)", Select: selected(order, func(n *Node) bool { return r.plans[n].Cmdline.Changes() }),
+			Run: r.reboot})
 }
 
 // resetHost drains, uninstalls, cleans, deletes the node and restores
 // cmdline.txt on one host, as its plan says.
 func (r *reset) resetHost(ctx context.Context, n *Node) error {
 	p := r.plans[n]
-	if p.Empty() {
-		return nil
-	}
 	done := r.begin(n)
 	if p.DrainNode != "" {
 		start := time.Now()
@@ -297,18 +290,8 @@ func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHo
 
 // reboot reboots the hosts whose cmdline.txt was restored, together, and
 // waits until each is back.
-func (r *reset) reboot(ctx context.Context) error {
-	var todo []*Node
-	for _, n := range r.order {
-		if r.plans[n].Cmdline.Changes() {
-			todo = append(todo, n)
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	r.opt.Log.Phase(fmt.Sprintf("reboot %d hosts (cmdline.txt restored)", len(todo)))
-	return forEach(ctx, todo, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+func (r *reset) reboot(ctx context.Context, nodes []*Node) error {
+	return forEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
 		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
 			return err // Reboot's errors name the host
 		}

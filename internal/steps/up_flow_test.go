@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
 var (
@@ -192,5 +194,37 @@ func TestUpAddNode(t *testing.T) {
 	}
 	if i := index(got, "a2: install k3s agent"); i < 0 {
 		t.Errorf("a2 not installed:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// phaseLog records the phases logged.
+type phaseLog struct {
+	resetQuietLog
+	phases []string
+}
+
+func (l *phaseLog) Phase(name string) { l.phases = append(l.phases, name) }
+
+// TestUpLogsOnlyPhasesWithWork: a fresh fleet logs every phase of up; a
+// converged one only the reading ones, every phase with nothing selected
+// skipped.
+func TestUpLogsOnlyPhasesWithWork(t *testing.T) {
+	f := newTestFleet(t, "  label_workers: true\n", "s1", "s2", "s3", "a1")
+	path := filepath.Join(f.dir, "kubeconfig")
+	f.config += "  kubeconfig: " + path + "\n"
+	reading := []string{"connect and gather facts", "preflight"}
+	for i, want := range [][]string{
+		append(reading, "prepare hosts", "stage k3s", "first server", "further servers", "agents", "labels and taints", "kubeconfig"),
+		reading,
+	} {
+		log := &phaseLog{}
+		opt := Options{Inventory: f.inventory(), Log: log, WriteKubeconfig: true,
+			Dial: func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }}
+		if _, err := Up(context.Background(), opt); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(log.phases, want) {
+			t.Errorf("run %d logged %q, want %q", i+1, log.phases, want)
+		}
 	}
 }
