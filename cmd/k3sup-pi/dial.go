@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
-	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -38,7 +38,7 @@ func loadInventory(ctx context.Context, g *globalOptions, fs *pflag.FlagSet) (*i
 
 // newDialer returns a Dialer that connects to inventory hosts with the
 // inventory's SSH settings; per-host values win over the ssh: defaults.
-func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.Dialer {
+func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) fleet.Dialer {
 	opts := remote.Options{
 		KnownHostsFile:         inv.SSH.KnownHosts,
 		AcceptNewHostKeys:      g.AcceptNewHostKeys,
@@ -49,7 +49,7 @@ func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.
 		Passphrase:             ttyPassphrase(),
 		Warn:                   func(msg string) { p.Warnf("%s", msg) },
 	}
-	return func(ctx context.Context, h inventory.Host) (steps.Conn, error) {
+	return func(ctx context.Context, h inventory.Host) (fleet.Conn, error) {
 		c, err := remote.Dial(ctx, target(inv.SSH, h), opts)
 		if err != nil {
 			return nil, err

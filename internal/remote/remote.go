@@ -6,8 +6,6 @@
 package remote
 
 import (
-	"context"
-	"io/fs"
 	"time"
 )
 
@@ -74,17 +72,6 @@ type Cmd struct {
 type Result struct {
 	Stdout, Stderr []byte
 	ExitCode       int
-}
-
-// Runner is the part of *Client that the steps engine needs; fakes
-// implement it in unit tests.
-type Runner interface {
-	Name() string
-	Run(ctx context.Context, cmd Cmd) (Result, error)
-	WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) (bool, error)
-	Upload(ctx context.Context, localPath, remotePath string, mode fs.FileMode) (bool, error)
-	Reboot(ctx context.Context, timeout time.Duration) error
-	Close() error
 }
 
 const (

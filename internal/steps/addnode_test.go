@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -34,8 +35,8 @@ func TestCheckNewHost(t *testing.T) {
 }
 
 func TestServerJoinProblem(t *testing.T) {
-	first := &Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server", Hostname: "s1"}}
-	newSrv := &Node{Host: inventory.Host{Address: "10.0.0.2", Role: "server", Hostname: "s2"}}
+	first := &fleet.Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server", Hostname: "s1"}}
+	newSrv := &fleet.Node{Host: inventory.Host{Address: "10.0.0.2", Role: "server", Hostname: "s2"}}
 	sqlite := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": "true"}}}
 	etcd := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{etcdRoleLabel: "true"}}}
 	for _, tc := range []struct {
@@ -50,7 +51,7 @@ func TestServerJoinProblem(t *testing.T) {
 		{"first server unknown", "", map[string]kubeNode{}, false},
 	} {
 		inv := &inventory.Inventory{Cluster: inventory.Cluster{DatastoreEndpoint: tc.datastore}}
-		r := &run{inv: inv, servers: []*Node{first, newSrv}}
+		r := &run{inv: inv, servers: []*fleet.Node{first, newSrv}}
 		msg := r.serverJoinProblem(tc.nodes, newSrv)
 		if (msg != "") != tc.refused {
 			t.Errorf("%s: %q, want refused=%v", tc.name, msg, tc.refused)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -47,7 +48,7 @@ func grace(limit time.Duration) time.Duration { return min(limit/10, 30*time.Sec
 // run runs the step on n. A step that outlives its limit is killed (on the
 // host by timeout(1), and by closing the session) and reported with the
 // unit's last journal lines and what to check.
-func (s step) run(ctx context.Context, n *Node) error {
+func (s step) run(ctx context.Context, n *fleet.Node) error {
 	sctx, cancel := context.WithTimeout(ctx, s.limit+grace(s.limit))
 	defer cancel()
 	start := time.Now()
@@ -77,7 +78,7 @@ func timedOut(err error, took, limit time.Duration) bool {
 
 // timeoutError reads what the unit last logged (bounded, best effort: the
 // host may be the thing that is gone) and words the timeout.
-func (s step) timeoutError(ctx context.Context, n *Node) error {
+func (s step) timeoutError(ctx context.Context, n *fleet.Node) error {
 	e := &timeoutError{host: n.Conn.Name(), step: s.what, unit: s.unit, limit: s.limit, hint: s.hint}
 	if s.unit == "" {
 		return e

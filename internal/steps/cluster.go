@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -23,12 +24,12 @@ type kubeNode struct {
 
 // cluster runs kubectl through `k3s kubectl` on one of the servers.
 type cluster struct {
-	servers []*Node
+	servers []*fleet.Node
 }
 
 // kubectl runs `k3s kubectl ARGS` as root on the first reachable server other
 // than skip (the server being restarted). args are plain words, never secrets.
-func (c *cluster) kubectl(ctx context.Context, skip *Node, args ...string) ([]byte, error) {
+func (c *cluster) kubectl(ctx context.Context, skip *fleet.Node, args ...string) ([]byte, error) {
 	var lastErr error
 	for _, s := range c.order(skip) {
 		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + shellJoin(args), Sudo: true})
@@ -45,8 +46,8 @@ func (c *cluster) kubectl(ctx context.Context, skip *Node, args ...string) ([]by
 
 // order lists the servers to try: every connected one but skip, then skip
 // itself as the last resort (a single-server cluster has no other).
-func (c *cluster) order(skip *Node) []*Node {
-	var out []*Node
+func (c *cluster) order(skip *fleet.Node) []*fleet.Node {
+	var out []*fleet.Node
 	for _, s := range c.servers {
 		if s != skip && s.Conn != nil {
 			out = append(out, s)
@@ -59,7 +60,7 @@ func (c *cluster) order(skip *Node) []*Node {
 }
 
 // nodes lists the cluster's nodes by name.
-func (c *cluster) nodes(ctx context.Context, skip *Node) (map[string]kubeNode, error) {
+func (c *cluster) nodes(ctx context.Context, skip *fleet.Node) (map[string]kubeNode, error) {
 	out, err := c.kubectl(ctx, skip, "get", "nodes", "-o", "json")
 	if err != nil {
 		return nil, err
@@ -133,7 +134,7 @@ func formatTaint(key, value, effect string) string {
 // waitReady polls until every node of want (name -> version) is Ready, and
 // on its version where one is given, or the timeout passes; the error then
 // names the nodes still missing.
-func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout time.Duration, skip *Node) error {
+func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout time.Duration, skip *fleet.Node) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(time.Second)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -44,7 +45,7 @@ func cmdlineRecordText(path, content string, added []string) string {
 // its length and sha256, copies the current file to the backup, records what
 // it writes, syncs and renames. No chmod or chown of the boot partition's own
 // files: on a Pi it is vfat, which refuses them.
-func patchCmdline(ctx context.Context, n *Node) error {
+func patchCmdline(ctx context.Context, n *fleet.Node) error {
 	path := n.Facts.CmdlinePath
 	patched, changed, err := cmdline.Patch(n.Facts.Cmdline)
 	if err != nil {
@@ -60,7 +61,7 @@ func patchCmdline(ctx context.Context, n *Node) error {
 		return fmt.Errorf("add cgroup flags: %w", err)
 	}
 	n.Facts.Cmdline = patched
-	n.note("%s: cgroup flags added (backup %s%s)", path, path, BackupSuffix)
+	n.Note("%s: cgroup flags added (backup %s%s)", path, path, BackupSuffix)
 	return nil
 }
 
@@ -146,7 +147,7 @@ func planCmdlineRestore(f facts.Facts) (*CmdlineRestore, error) {
 
 // restoreCmdline applies r with the verified write (the file must still be
 // r.Before), then removes the backup and the record.
-func restoreCmdline(ctx context.Context, n *Node, r *CmdlineRestore) error {
+func restoreCmdline(ctx context.Context, n *fleet.Node, r *CmdlineRestore) error {
 	leftovers := []string{r.Path + BackupSuffix, cmdlineRecord}
 	if !r.Changes() {
 		script := "rm -f -- " + remote.ShellQuote(leftovers[0]) + " " + remote.ShellQuote(leftovers[1])

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -89,7 +90,7 @@ func readOr(path string) string {
 func TestPatchCmdlineCutShort(t *testing.T) {
 	for _, keep := range []int{0, 40} {
 		root, path := bootDir(t, bootLine)
-		n := &Node{Conn: &localConn{root: root, cut: func(in []byte) []byte { return in[:keep] }},
+		n := &fleet.Node{Conn: &localConn{root: root, cut: func(in []byte) []byte { return in[:keep] }},
 			Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 		err := patchCmdline(context.Background(), n)
 		if err == nil || !strings.Contains(err.Error(), "nothing replaced") {
@@ -116,7 +117,7 @@ func TestPatchCmdlineNoFixedTempName(t *testing.T) {
 	if err := os.Symlink(victim, path+".k3sup-pi.tmp"); err != nil {
 		t.Fatal(err)
 	}
-	n := &Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := patchCmdline(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestPatchCmdlineNoFixedTempName(t *testing.T) {
 func TestPatchCmdlineRecords(t *testing.T) {
 	root, path := bootDir(t, bootLine)
 	patched := strings.TrimSuffix(bootLine, "\n") + cgFlags + "\n"
-	n := &Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := patchCmdline(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestPatchCmdlineRecords(t *testing.T) {
 	if got := readOr(root + CmdlineRecord); got != want {
 		t.Errorf("record = %q, want %q", got, want)
 	}
-	stale := &Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: "rootwait\n"}}
+	stale := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: "rootwait\n"}}
 	if err := patchCmdline(context.Background(), stale); err == nil || !strings.Contains(err.Error(), "changed while k3sup-pi was running") {
 		t.Errorf("stale facts: err = %v", err)
 	}
@@ -221,7 +222,7 @@ func TestPlanCmdlineRestore(t *testing.T) {
 func TestRestoreCmdline(t *testing.T) {
 	patched := strings.TrimSuffix(bootLine, "\n") + cgFlags + "\n"
 	root, path := bootDir(t, patched)
-	n := &Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := os.WriteFile(path, []byte(bootLine), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -57,11 +58,11 @@ type Storage struct {
 func Doctor(ctx context.Context, opt Options) (*DoctorReport, error) {
 	inv := opt.Inventory
 	opt.Log.Phase("connect and gather facts")
-	nodes, err := connect(ctx, inv.Hosts, opt.Dial, inv.Cluster.Concurrency)
+	nodes, err := fleet.Connect(ctx, inv.Hosts, opt.Dial, inv.Cluster.Concurrency)
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll(nodes)
+	defer fleet.CloseAll(nodes)
 	r := &run{opt: opt, inv: inv, nodes: nodes, result: &Result{Nodes: nodes}}
 	for _, n := range nodes {
 		if n.Host.Role == inventory.RoleServer {
@@ -83,11 +84,11 @@ func Doctor(ctx context.Context, opt Options) (*DoctorReport, error) {
 func (r *run) measureStorage(ctx context.Context) []Storage {
 	nodes := r.touched()
 	out := make([]Storage, len(nodes))
-	index := make(map[*Node]int, len(nodes))
+	index := make(map[*fleet.Node]int, len(nodes))
 	for i, n := range nodes {
 		index[n] = i
 	}
-	_ = forEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	_ = fleet.ForEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		s := r.measure(ctx, n)
 		if s.Warn {
 			r.opt.Log.Warnf("%s: %s", s.Host, s.Verdict)
@@ -99,7 +100,7 @@ func (r *run) measureStorage(ctx context.Context) []Storage {
 }
 
 // measure runs the fsync measurement on one host and judges it.
-func (r *run) measure(ctx context.Context, n *Node) Storage {
+func (r *run) measure(ctx context.Context, n *fleet.Node) Storage {
 	etcd := n.Host.Role == inventory.RoleServer && r.inv.EmbeddedEtcd()
 	res, err := n.Conn.Run(ctx, remote.Cmd{Script: fsyncScript(r.dataDir(n)), Sudo: true})
 	var s Storage
@@ -118,7 +119,7 @@ func (r *run) measure(ctx context.Context, n *Node) Storage {
 
 // dataDir is the k3s data dir of a node: data-dir from the inventory's server
 // or agent config, else k3s's default.
-func (r *run) dataDir(n *Node) string {
+func (r *run) dataDir(n *fleet.Node) string {
 	cfg := r.inv.Cluster.AgentConfig
 	if n.Host.Role == inventory.RoleServer {
 		cfg = r.inv.Cluster.ServerConfig

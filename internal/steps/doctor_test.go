@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -81,7 +82,7 @@ func TestDataDir(t *testing.T) {
 		{"agent", defaultDataDir},
 	}
 	for _, tt := range tests {
-		if got := r.dataDir(&Node{Host: inventory.Host{Role: tt.role}}); got != tt.want {
+		if got := r.dataDir(&fleet.Node{Host: inventory.Host{Role: tt.role}}); got != tt.want {
 			t.Errorf("%s data dir %q, want %q", tt.role, got, tt.want)
 		}
 	}
@@ -95,7 +96,7 @@ func TestMeasureRunsTheScript(t *testing.T) {
 	inv.Cluster.ServerConfig = map[string]any{"data-dir": filepath.Join(parent, "rancher", "k3s")}
 	inv.Hosts = []inventory.Host{{Address: "10.0.0.1", Role: "server"}, {Address: "10.0.0.2", Role: "server"}}
 	r := &run{inv: inv, opt: Options{Log: &nopLog{}}}
-	n := &Node{Host: inv.Hosts[0], Conn: &shConn{name: "local", path: os.Getenv("PATH")}}
+	n := &fleet.Node{Host: inv.Hosts[0], Conn: &shConn{name: "local", path: os.Getenv("PATH")}}
 	s := r.measure(context.Background(), n)
 	if s.Err != "" || s.IOPS <= 0 || s.Writes <= 0 || s.Writes > fsyncWrites {
 		t.Fatalf("measure: %+v", s)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // drains reports whether a node is cordoned and drained before its change:
 // only for a version change of an installed node, and only when asked.
-func (r *run) drains(n *Node, p K3sPlan) bool {
+func (r *run) drains(n *fleet.Node, p K3sPlan) bool {
 	return r.inv.Cluster.DrainOnUpgrade && p.Install && n.Facts.K3sVersion != ""
 }
 
@@ -20,26 +22,26 @@ const (
 
 // drainNode cordons a node and evicts its pods (DaemonSet pods stay, emptyDir
 // data goes), through a server other than skip. Upgrades and reset share it.
-func (c *cluster) drainNode(ctx context.Context, node string, skip *Node, timeout time.Duration) error {
+func (c *cluster) drainNode(ctx context.Context, node string, skip *fleet.Node, timeout time.Duration) error {
 	_, err := c.kubectl(ctx, skip, "drain", "--ignore-daemonsets", "--delete-emptydir-data",
 		fmt.Sprintf("--timeout=%ds", int(timeout.Seconds())), node)
 	return err
 }
 
 // drain drains a node before its upgrade and records it.
-func (c *cluster) drain(ctx context.Context, n *Node, skip *Node) error {
+func (c *cluster) drain(ctx context.Context, n *fleet.Node, skip *fleet.Node) error {
 	if err := c.drainNode(ctx, n.NodeName(), skip, upgradeDrainTimeout); err != nil {
 		return fmt.Errorf("drain %s before its upgrade: %w", n.NodeName(), err)
 	}
-	n.note("drained for the upgrade")
+	n.Note("drained for the upgrade")
 	return nil
 }
 
 // uncordon lets pods back onto a node once it is Ready on the new version.
-func (c *cluster) uncordon(ctx context.Context, n *Node) error {
+func (c *cluster) uncordon(ctx context.Context, n *fleet.Node) error {
 	if _, err := c.kubectl(ctx, nil, "uncordon", n.NodeName()); err != nil {
 		return fmt.Errorf("uncordon %s after its upgrade: %w", n.NodeName(), err)
 	}
-	n.note("uncordoned")
+	n.Note("uncordoned")
 	return nil
 }

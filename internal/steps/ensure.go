@@ -3,11 +3,13 @@ package steps
 import (
 	"context"
 	"fmt"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // ensureNode renders, plans and applies k3s on one node, then waits until it
 // is Ready (on the wanted version). kubectl runs on a server other than skip.
-func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
+func (r *run) ensureNode(ctx context.Context, n *fleet.Node, skip *fleet.Node) error {
 	cfg, p, err := r.replan(n)
 	if err != nil || !p.Changed() {
 		return err
@@ -38,7 +40,7 @@ func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
 // replan renders a node's config now that the tokens exist and plans k3s on
 // it again; the plan made before the first server was up could not know the
 // config's hash.
-func (r *run) replan(n *Node) ([]byte, K3sPlan, error) {
+func (r *run) replan(n *fleet.Node) ([]byte, K3sPlan, error) {
 	cfg, err := r.config(n)
 	if err != nil {
 		return nil, K3sPlan{}, err

@@ -2,24 +2,8 @@ package steps
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"os"
 )
-
-// sprintf is fmt.Sprintf, short for the many progress messages.
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-// joinErrors joins the non-nil errors, or returns nil when there are none.
-func joinErrors(errs []error) error {
-	var out []error
-	for _, err := range errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return errors.Join(out...)
-}
 
 // RefusedError is returned when preflight found problems: nothing was changed.
 type RefusedError struct{ Findings []string }

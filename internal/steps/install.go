@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -61,7 +62,7 @@ func (in *installer) step(what, unit, script, hint string) step {
 
 // stage makes the installer (and offline, the binary) ready on the host.
 // Uploads are skipped when the host already has the same bytes.
-func (in *installer) stage(ctx context.Context, n *Node) error {
+func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 	mkdir := "mkdir -p /etc/rancher/k3s " + stageDir + " && chmod 0700 " + stageDir
 	if err := in.step("stage k3s", "", mkdir, "").run(ctx, n); err != nil {
 		return err
@@ -83,7 +84,7 @@ func (in *installer) stage(ctx context.Context, n *Node) error {
 			return fmt.Errorf("upload %s to %s (bound: cluster.install_timeout %s): %w", f.local, n.Conn.Name(), in.timeout, err)
 		}
 		if changed {
-			n.note("uploaded %s", f.remote)
+			n.Note("uploaded %s", f.remote)
 		}
 	}
 	return nil
@@ -94,7 +95,7 @@ func (in *installer) stage(ctx context.Context, n *Node) error {
 // restarts k3s only when it changed a file, and an offline binary is
 // uploaded before it runs: INSTALL_K3S_FORCE_RESTART makes it restart even
 // then, since it only runs when the plan wants another k3s running.
-func (in *installer) install(ctx context.Context, n *Node, role, hint string) error {
+func (in *installer) install(ctx context.Context, n *fleet.Node, role, hint string) error {
 	env := []string{"INSTALL_K3S_EXEC=" + role, "INSTALL_K3S_FORCE_RESTART=true"}
 	if in.src.Source == "offline" {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
@@ -123,7 +124,7 @@ func serviceName(role string) string {
 // ("" for the first server). It returns the version the node must report
 // once Ready: the installed binary's, read on the host after the change
 // ("" when nothing was started).
-func (in *installer) ensureK3s(ctx context.Context, n *Node, role string, config []byte, p K3sPlan, join string) (string, error) {
+func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, config []byte, p K3sPlan, join string) (string, error) {
 	if p.WriteConfig {
 		wctx, cancel := context.WithTimeout(ctx, in.timeout)
 		_, err := n.Conn.WriteFile(wctx, ConfigPath, config, 0o600)
@@ -131,7 +132,7 @@ func (in *installer) ensureK3s(ctx context.Context, n *Node, role string, config
 		if err != nil {
 			return "", fmt.Errorf("write %s on %s: %w", ConfigPath, n.Conn.Name(), err)
 		}
-		n.note("wrote %s", ConfigPath)
+		n.Note("wrote %s", ConfigPath)
 	}
 	svc := serviceName(role)
 	hint := initHint(n.Conn.Name())
@@ -162,7 +163,7 @@ func (in *installer) ensureK3s(ctx context.Context, n *Node, role string, config
 	if err != nil {
 		return "", err
 	}
-	n.note(done, v)
+	n.Note(done, v)
 	return v, nil
 }
 
@@ -172,7 +173,7 @@ var k3sVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+(-rc\d+)?\+k3s\d+$`)
 // installedVersion asks the host's k3s binary its version: the version the
 // node must report once it runs it. An online install of an exact version
 // must have put that version there.
-func (in *installer) installedVersion(ctx context.Context, n *Node) (string, error) {
+func (in *installer) installedVersion(ctx context.Context, n *fleet.Node) (string, error) {
 	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	res, err := n.Conn.Run(vctx, remote.Cmd{Script: k3sBinary + " --version"})
@@ -202,7 +203,7 @@ func parseK3sVersion(out string) string {
 }
 
 // readRootFile returns a root-only file of the host (token, kubeconfig).
-func readRootFile(ctx context.Context, n *Node, path string) ([]byte, error) {
+func readRootFile(ctx context.Context, n *fleet.Node, path string) ([]byte, error) {
 	res, err := n.Conn.Run(ctx, remote.Cmd{Script: "cat " + path, Sudo: true})
 	if err != nil {
 		return nil, fmt.Errorf("read %s on %s: %w", path, n.Conn.Name(), err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -122,7 +123,7 @@ func TestOfflineUpgradeRestarts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := offlineBundle(t, v2, time.Minute)
 			h := &k3sHost{name: "pi-02", disk: tt.disk, running: v1}
-			n := &Node{Host: inventory.Host{Address: "pi-02", Role: "agent"}, Conn: h,
+			n := &fleet.Node{Host: inventory.Host{Address: "pi-02", Role: "agent"}, Conn: h,
 				Facts: facts.Facts{K3sVersion: tt.disk, K3sRole: "agent", ServiceActive: true, ConfigHash: "c", K3sBinHash: tt.diskHash(in)}}
 			p, err := PlanK3s(n.Facts, K3sWant{Role: "agent", BinaryHash: in.bundleHash, ConfigHash: "c", NodeVersion: v1})
 			if err != nil {
@@ -158,7 +159,7 @@ func TestStepTimeout(t *testing.T) {
 	const limit = 300 * time.Millisecond
 	in := offlineBundle(t, "v1.31.4+k3s1", limit)
 	h := &k3sHost{name: "pi-03", block: true}
-	n := &Node{Host: inventory.Host{Address: "pi-03", Role: "agent"}, Conn: h}
+	n := &fleet.Node{Host: inventory.Host{Address: "pi-03", Role: "agent"}, Conn: h}
 	start := time.Now()
 	_, err := in.ensureK3s(context.Background(), n, "agent", nil, K3sPlan{Install: true, InstallReason: "k3s not installed"}, "https://10.0.0.1:6443")
 	took := time.Since(start)
@@ -216,7 +217,7 @@ func TestStepErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := offlineBundle(t, "v1.31.4+k3s1", time.Minute)
 			h := &k3sHost{name: "pi-04", fail: tt.err}
-			n := &Node{Host: inventory.Host{Address: "pi-04", Role: "server"}, Conn: h}
+			n := &fleet.Node{Host: inventory.Host{Address: "pi-04", Role: "server"}, Conn: h}
 			_, err := in.ensureK3s(context.Background(), n, "server", nil, K3sPlan{Install: true}, "")
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to start with %q", err, tt.want)

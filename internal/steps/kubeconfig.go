@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
@@ -15,7 +16,7 @@ import (
 // read from), and of k3s.yaml only the CA and the client certificate and key.
 // A k3s.yaml holding anything else is refused, without trying the next
 // server: it is a sign of a compromised or tampered board.
-func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer, name string) ([]byte, error) {
+func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial fleet.Dialer, name string) ([]byte, error) {
 	servers := inv.Servers()
 	if len(servers) == 0 {
 		return nil, errors.New("the inventory has no server to read the kubeconfig from")
@@ -27,18 +28,18 @@ func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer,
 			errs = append(errs, err)
 			continue
 		}
-		r := &run{inv: inv, servers: []*Node{{Host: h}}}
+		r := &run{inv: inv, servers: []*fleet.Node{{Host: h}}}
 		return kubeconfig.Rewrite(y, h.Name(), name, r.serverURL())
 	}
 	return nil, fmt.Errorf("read the kubeconfig (is the cluster up? run `k3sup-pi up` first): %w", errors.Join(errs...))
 }
 
 // readK3sYAML reads /etc/rancher/k3s/k3s.yaml from one server.
-func readK3sYAML(ctx context.Context, h inventory.Host, dial Dialer) ([]byte, error) {
+func readK3sYAML(ctx context.Context, h inventory.Host, dial fleet.Dialer) ([]byte, error) {
 	c, err := dial(ctx, h)
 	if err != nil {
 		return nil, err // the dialer's errors name the host (remote.Dial)
 	}
 	defer c.Close()
-	return readRootFile(ctx, &Node{Host: h, Conn: c}, kubeconfigK3s)
+	return readRootFile(ctx, &fleet.Node{Host: h, Conn: c}, kubeconfigK3s)
 }

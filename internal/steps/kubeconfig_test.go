@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig/kctest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -44,7 +45,7 @@ func TestFetchKubeconfigRefusesPlantedExec(t *testing.T) {
 			f.Host("s1").SetFile(kubeconfigK3s, tt.first)
 			f.Host("s2").SetFile(kubeconfigK3s, kctest.YAML(t, p.Config()))
 			var dialed []string
-			dial := func(ctx context.Context, h inventory.Host) (Conn, error) {
+			dial := func(ctx context.Context, h inventory.Host) (fleet.Conn, error) {
 				dialed = append(dialed, h.Name())
 				return f.Dial(ctx, h.Address)
 			}

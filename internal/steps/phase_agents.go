@@ -3,15 +3,17 @@ package steps
 import (
 	"context"
 	"sync"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // agentsPhase joins (or upgrades) the agents that need it, in batches of
 // cluster.batch_size: every node of a batch Ready before the next starts.
-func (r *run) agentsPhase() Phase {
-	return Phase{
+func (r *run) agentsPhase() fleet.Phase {
+	return fleet.Phase{
 		Title:  "agents",
-		Select: selected(func() []*Node { return r.agents }, r.mayChange),
-		Run: func(ctx context.Context, todo []*Node) error {
+		Select: fleet.Selected(func() []*fleet.Node { return r.agents }, r.mayChange),
+		Run: func(ctx context.Context, todo []*fleet.Node) error {
 			size := r.inv.Cluster.BatchSize
 			for i := 0; i < len(todo); i += size {
 				batch := todo[i:min(i+size, len(todo))]
@@ -26,9 +28,9 @@ func (r *run) agentsPhase() Phase {
 
 // agentBatch drains the nodes of a batch that upgrade, installs (or restarts)
 // k3s on them in parallel, waits until all are Ready and uncordons them.
-func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
-	cfgs := map[*Node][]byte{}
-	var changed []*Node
+func (r *run) agentBatch(ctx context.Context, batch []*fleet.Node, num int) error {
+	cfgs := map[*fleet.Node][]byte{}
+	var changed []*fleet.Node
 	for _, n := range batch {
 		cfg, p, err := r.replan(n)
 		if err != nil {
@@ -42,7 +44,7 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	var drained []*Node
+	var drained []*fleet.Node
 	for _, n := range changed {
 		if r.drains(n, r.k3s[n]) {
 			if err := r.cl.drain(ctx, n, nil); err != nil {
@@ -53,7 +55,7 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 	}
 	want := map[string]string{}
 	var mu sync.Mutex
-	err := forEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	err := fleet.ForEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.serverURL())
 		mu.Lock()
 		want[n.NodeName()] = v

@@ -1,18 +1,22 @@
 package steps
 
-import "context"
+import (
+	"context"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+)
 
 // firstServerPhase brings up the init server and waits for its API, then
 // reads the node-token the other nodes join with. It has work when the first
 // server's plan changes it, or when its node-token is not known yet.
-func (r *run) firstServerPhase() Phase {
+func (r *run) firstServerPhase() fleet.Phase {
 	first := r.servers[0]
-	return Phase{
+	return fleet.Phase{
 		Title: "first server",
-		Select: selected(func() []*Node { return r.servers[:1] }, func(*Node) bool {
+		Select: fleet.Selected(func() []*fleet.Node { return r.servers[:1] }, func(*fleet.Node) bool {
 			return r.touch(first) && r.k3s[first].Changed() || r.joinToken == ""
 		}),
-		Run: func(ctx context.Context, _ []*Node) error {
+		Run: func(ctx context.Context, _ []*fleet.Node) error {
 			if r.touch(first) {
 				if err := r.ensureToken(); err != nil {
 					return err

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
 
@@ -11,11 +12,11 @@ import (
 // k3s.yaml alone, server the API endpoint, entries named after the cluster,
 // 0600) when asked and not current. A k3s.yaml with anything else is refused,
 // nothing written.
-func (r *run) kubeconfigPhase() Phase {
+func (r *run) kubeconfigPhase() fleet.Phase {
 	var out []byte
-	return Phase{
+	return fleet.Phase{
 		Title: "kubeconfig",
-		Select: func(ctx context.Context) ([]*Node, error) {
+		Select: func(ctx context.Context) ([]*fleet.Node, error) {
 			if !r.opt.WriteKubeconfig || r.inv.Cluster.Kubeconfig == "" {
 				return nil, nil
 			}
@@ -31,7 +32,7 @@ func (r *run) kubeconfigPhase() Phase {
 			}
 			return r.servers[:1], nil
 		},
-		Run: func(context.Context, []*Node) error {
+		Run: func(context.Context, []*fleet.Node) error {
 			if _, err := kubeconfig.WriteFile(r.inv.Cluster.Kubeconfig, out); err != nil {
 				return err
 			}

@@ -4,21 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // labelsPhase brings every node's labels and taints to the inventory's. It
 // selects the nodes whose labels, taints or k3sup-pi's annotations differ,
 // read from the cluster.
-func (r *run) labelsPhase() Phase {
-	changes := map[*Node]metaChange{}
-	return Phase{
+func (r *run) labelsPhase() fleet.Phase {
+	changes := map[*fleet.Node]metaChange{}
+	return fleet.Phase{
 		Title: "labels and taints",
-		Select: func(ctx context.Context) ([]*Node, error) {
+		Select: func(ctx context.Context) ([]*fleet.Node, error) {
 			current, err := r.cl.nodes(ctx, nil)
 			if err != nil {
 				return nil, err
 			}
-			var out []*Node
+			var out []*fleet.Node
 			for _, n := range r.touched() {
 				kn, ok := current[n.NodeName()]
 				if !ok {
@@ -31,14 +33,14 @@ func (r *run) labelsPhase() Phase {
 			}
 			return out, nil
 		},
-		Run: func(ctx context.Context, nodes []*Node) error {
+		Run: func(ctx context.Context, nodes []*fleet.Node) error {
 			for _, n := range nodes {
 				m := changes[n]
 				if err := r.cl.applyMeta(ctx, n.NodeName(), m); err != nil {
 					return err
 				}
 				if len(m.Label)+len(m.Taint) > 0 {
-					n.note("labels/taints: %v %v", m.Label, m.Taint)
+					n.Note("labels/taints: %v %v", m.Label, m.Taint)
 				}
 			}
 			return nil
@@ -47,7 +49,7 @@ func (r *run) labelsPhase() Phase {
 }
 
 // metaWant is what the inventory asks one node to carry.
-func (r *run) metaWant(n *Node) metaWant {
+func (r *run) metaWant(n *fleet.Node) metaWant {
 	w := metaWant{Labels: map[string]string{}}
 	for k, v := range n.Host.Labels {
 		w.Labels[k] = v

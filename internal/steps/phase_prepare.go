@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // preparePhase sets hostnames, installs the vxlan module and patches
@@ -9,12 +11,12 @@ import (
 // the hosts that need it (see rebootAll) and verifies the memory cgroup. A
 // host that fails does not stop the others; the phase returns all the
 // failures at its end.
-func (r *run) preparePhase() Phase {
-	return Phase{
+func (r *run) preparePhase() fleet.Phase {
+	return fleet.Phase{
 		Title:  "prepare hosts",
-		Select: selected(r.touched, func(n *Node) bool { return r.prep[n] != PrepPlan{} }),
-		Run: func(ctx context.Context, nodes []*Node) error {
-			if err := forEach(ctx, nodes, r.inv.Cluster.Concurrency, r.prepareHost); err != nil {
+		Select: fleet.Selected(r.touched, func(n *fleet.Node) bool { return r.prep[n] != PrepPlan{} }),
+		Run: func(ctx context.Context, nodes []*fleet.Node) error {
+			if err := fleet.ForEach(ctx, nodes, r.inv.Cluster.Concurrency, r.prepareHost); err != nil {
 				return err
 			}
 			return r.rebootAll(ctx)
@@ -23,7 +25,7 @@ func (r *run) preparePhase() Phase {
 }
 
 // prepareHost applies one host's PrepPlan but the reboot.
-func (r *run) prepareHost(ctx context.Context, n *Node) error {
+func (r *run) prepareHost(ctx context.Context, n *fleet.Node) error {
 	p := r.prep[n]
 	if p.SetHostname != "" {
 		if err := setHostname(ctx, n, p.SetHostname); err != nil {

@@ -6,29 +6,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
-// gather reads the host's facts in one remote command, as root so that the
-// root-only files (config.yaml) can be hashed.
-func gather(ctx context.Context, n *Node) error {
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: facts.Script(), Sudo: true})
-	if err != nil {
-		return fmt.Errorf("gather facts on %s: %w", n.Conn.Name(), err)
-	}
-	f, err := facts.Parse(res.Stdout)
-	if err != nil {
-		return fmt.Errorf("gather facts on %s: %w", n.Conn.Name(), err)
-	}
-	n.Facts = f
-	return nil
-}
-
 // setHostname renames the host the way systemd does, and keeps /etc/hosts
 // resolving the new name on 127.0.1.1 as Raspberry Pi OS and Ubuntu expect.
-func setHostname(ctx context.Context, n *Node, name string) error {
+func setHostname(ctx context.Context, n *fleet.Node, name string) error {
 	q := remote.ShellQuote(name)
 	script := `set -e
 name=` + q + `
@@ -45,7 +30,7 @@ fi`
 		return fmt.Errorf("set hostname %s on %s: %w", name, n.Conn.Name(), err)
 	}
 	n.Facts.Hostname = name
-	n.note("hostname set to %s", name)
+	n.Note("hostname set to %s", name)
 	return nil
 }
 
@@ -65,13 +50,13 @@ modprobe vxlan 2>/dev/null || true
 echo installed`
 
 // ensureVxlan installs the vxlan kernel module package where the OS needs it.
-func ensureVxlan(ctx context.Context, n *Node) error {
+func ensureVxlan(ctx context.Context, n *fleet.Node) error {
 	res, err := n.Conn.Run(ctx, remote.Cmd{Script: vxlanScript, Sudo: true})
 	if err != nil {
 		return fmt.Errorf("vxlan module on %s: %w", n.Conn.Name(), err)
 	}
 	if strings.TrimSpace(string(res.Stdout)) == "installed" {
-		n.note("installed linux-modules-extra-raspi (vxlan)")
+		n.Note("installed linux-modules-extra-raspi (vxlan)")
 	}
 	return nil
 }
@@ -79,13 +64,13 @@ func ensureVxlan(ctx context.Context, n *Node) error {
 // rebootAndVerify reboots the host, waits for it, reads its facts again and
 // checks that the memory cgroup is really on now. Reboot's errors name the
 // host already.
-func rebootAndVerify(ctx context.Context, n *Node, timeout time.Duration, reason string) error {
+func rebootAndVerify(ctx context.Context, n *fleet.Node, timeout time.Duration, reason string) error {
 	start := time.Now()
 	if err := n.Conn.Reboot(ctx, timeout); err != nil {
 		return err
 	}
-	n.note("rebooted (%s) in %s", reason, time.Since(start).Round(time.Second))
-	if err := gather(ctx, n); err != nil {
+	n.Note("rebooted (%s) in %s", reason, time.Since(start).Round(time.Second))
+	if err := fleet.Gather(ctx, n); err != nil {
 		return err
 	}
 	if f := preflight.MemoryCgroupAfterReboot(n.Conn.Name(), n.Facts); f != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -40,7 +41,7 @@ func (t reachTarget) addr() string { return net.JoinHostPort(t.Host, t.Port) }
 
 // reachPair is one source host and the targets it must reach.
 type reachPair struct {
-	From    *Node
+	From    *fleet.Node
 	Targets []reachTarget
 }
 
@@ -73,13 +74,13 @@ func (r *run) checkReach(ctx context.Context) error {
 		return nil
 	}
 	results := make([][]probeResult, len(pairs))
-	byNode := make(map[*Node]int, len(pairs))
-	nodes := make([]*Node, len(pairs))
+	byNode := make(map[*fleet.Node]int, len(pairs))
+	nodes := make([]*fleet.Node, len(pairs))
 	for i, p := range pairs {
 		byNode[p.From] = i
 		nodes[i] = p.From
 	}
-	_ = forEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	_ = fleet.ForEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		i := byNode[n]
 		results[i] = probeFrom(ctx, pairs[i])
 		return nil
@@ -120,7 +121,7 @@ func (r *run) endpointTarget() *reachTarget {
 // reachPairs lists what each source must reach: agents reach every server and
 // the endpoint; with several servers, each server reaches the others and the
 // endpoint. One server and no agents (or a single host) needs no probe.
-func reachPairs(sources, servers []*Node, endpoint *reachTarget) []reachPair {
+func reachPairs(sources, servers []*fleet.Node, endpoint *reachTarget) []reachPair {
 	var out []reachPair
 	for _, n := range sources {
 		var ts []reachTarget

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -61,25 +63,25 @@ func TestParseProbes(t *testing.T) {
 }
 
 func TestReachPairs(t *testing.T) {
-	node := func(name, role string) *Node {
-		return &Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role}}
+	node := func(name, role string) *fleet.Node {
+		return &fleet.Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role}}
 	}
 	s1, s2, a1 := node("srv1", "server"), node("srv2", "server"), node("ag3", "agent")
 	ep := &reachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
 	tests := []struct {
 		name     string
-		sources  []*Node
-		servers  []*Node
+		sources  []*fleet.Node
+		servers  []*fleet.Node
 		endpoint *reachTarget
 		want     map[string]string // source -> targets' names, comma-joined
 	}{
-		{"single host", []*Node{s1}, []*Node{s1}, nil, map[string]string{}},
-		{"one server with endpoint, no agents", []*Node{s1}, []*Node{s1}, ep, map[string]string{}},
-		{"agent to server", []*Node{s1, a1}, []*Node{s1}, nil, map[string]string{"ag3": "srv1"}},
-		{"HA and an agent", []*Node{s1, s2, a1}, []*Node{s1, s2}, nil, map[string]string{"srv1": "srv2", "srv2": "srv1", "ag3": "srv1,srv2"}},
-		{"endpoint added", []*Node{s1, a1}, []*Node{s1}, ep, map[string]string{"ag3": "srv1,the API endpoint"}},
-		{"endpoint is a server", []*Node{s1, a1}, []*Node{s1}, &reachTarget{Name: "the API endpoint", Host: "10.0.0.1", Port: "6443", Endpoint: true}, map[string]string{"ag3": "srv1"}},
-		{"add-node: only the new agent", []*Node{a1}, []*Node{s1, s2}, nil, map[string]string{"ag3": "srv1,srv2"}},
+		{"single host", []*fleet.Node{s1}, []*fleet.Node{s1}, nil, map[string]string{}},
+		{"one server with endpoint, no agents", []*fleet.Node{s1}, []*fleet.Node{s1}, ep, map[string]string{}},
+		{"agent to server", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, nil, map[string]string{"ag3": "srv1"}},
+		{"HA and an agent", []*fleet.Node{s1, s2, a1}, []*fleet.Node{s1, s2}, nil, map[string]string{"srv1": "srv2", "srv2": "srv1", "ag3": "srv1,srv2"}},
+		{"endpoint added", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, ep, map[string]string{"ag3": "srv1,the API endpoint"}},
+		{"endpoint is a server", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, &reachTarget{Name: "the API endpoint", Host: "10.0.0.1", Port: "6443", Endpoint: true}, map[string]string{"ag3": "srv1"}},
+		{"add-node: only the new agent", []*fleet.Node{a1}, []*fleet.Node{s1, s2}, nil, map[string]string{"ag3": "srv1,srv2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,24 +235,24 @@ type nopLog struct{ warnings []string }
 func (l *nopLog) Phase(string)                 {}
 func (l *nopLog) Hostf(string, string, ...any) {}
 func (l *nopLog) Warnf(format string, args ...any) {
-	l.warnings = append(l.warnings, sprintf(format, args...))
+	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
 }
 
 func TestCheckReachThroughTheScript(t *testing.T) {
 	path := stubCurl(t)
-	mk := func(addr, name, role string) *Node {
-		return &Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &shConn{name: name, path: path}}
+	mk := func(addr, name, role string) *fleet.Node {
+		return &fleet.Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &shConn{name: name, path: path}}
 	}
 	tests := []struct {
 		name    string
-		servers []*Node
-		agents  []*Node
+		servers []*fleet.Node
+		agents  []*fleet.Node
 		refused []string
 	}{
-		{"listening and refused servers are fine", []*Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.2", "pi-srv2", "server")},
-			[]*Node{mk("10.0.0.9", "pi-a1", "agent")}, nil},
-		{"a dropping server is refused from each source", []*Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.3", "pi-srv3", "server")},
-			[]*Node{mk("10.0.0.9", "pi-a1", "agent")},
+		{"listening and refused servers are fine", []*fleet.Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.2", "pi-srv2", "server")},
+			[]*fleet.Node{mk("10.0.0.9", "pi-a1", "agent")}, nil},
+		{"a dropping server is refused from each source", []*fleet.Node{mk("10.0.0.1", "pi-srv1", "server"), mk("10.0.0.3", "pi-srv3", "server")},
+			[]*fleet.Node{mk("10.0.0.9", "pi-a1", "agent")},
 			[]string{"pi-a1 cannot reach pi-srv3:6443 (connection timed out)", "pi-srv1 cannot reach pi-srv3:6443 (connection timed out)"}},
 	}
 	for _, tt := range tests {
@@ -258,7 +260,7 @@ func TestCheckReachThroughTheScript(t *testing.T) {
 			inv := &inventory.Inventory{}
 			inv.Cluster.Concurrency = 4
 			r := &run{inv: inv, opt: Options{Log: &nopLog{}}, result: &Result{}, servers: tt.servers, agents: tt.agents}
-			r.nodes = append(append([]*Node{}, tt.servers...), tt.agents...)
+			r.nodes = append(append([]*fleet.Node{}, tt.servers...), tt.agents...)
 			start := time.Now()
 			err := r.checkReach(context.Background())
 			if took := time.Since(start); took > 2*time.Second {

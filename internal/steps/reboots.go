@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -17,13 +18,13 @@ import (
 // failed server stops the rolling reboot: the next one keeps running.
 func (r *run) rebootAll(ctx context.Context) error {
 	together, rolling := r.rebootGroups()
-	err := forEach(ctx, together, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	err := fleet.ForEach(ctx, together, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		r.opt.Log.Hostf(n.Host.Name(), "rebooting: %s", r.prep[n].RebootReason)
 		return r.reboot(ctx, n)
 	})
 	for _, n := range rolling {
 		if e := r.rebootServer(ctx, n); e != nil {
-			return joinErrors([]error{err, e})
+			return errors.Join(err, e)
 		}
 	}
 	return err
@@ -31,7 +32,7 @@ func (r *run) rebootAll(ctx context.Context) error {
 
 // rebootGroups splits the hosts to reboot into those that may go together
 // and the running HA servers that must go one at a time (inventory order).
-func (r *run) rebootGroups() (together, rolling []*Node) {
+func (r *run) rebootGroups() (together, rolling []*fleet.Node) {
 	ha := len(r.servers) > 1
 	for _, n := range r.touched() {
 		if !r.prep[n].Reboot {
@@ -48,11 +49,11 @@ func (r *run) rebootGroups() (together, rolling []*Node) {
 
 // runsK3s reports whether the host's k3s service was running when its facts
 // were read.
-func runsK3s(n *Node) bool { return n.Facts.K3sRole != "" && n.Facts.ServiceActive }
+func runsK3s(n *fleet.Node) bool { return n.Facts.K3sRole != "" && n.Facts.ServiceActive }
 
 // rebootServer reboots one running server, then waits until its k3s service
 // is up again and its node Ready, read through another server.
-func (r *run) rebootServer(ctx context.Context, n *Node) error {
+func (r *run) rebootServer(ctx context.Context, n *fleet.Node) error {
 	r.opt.Log.Hostf(n.Host.Name(), "rebooting (servers one at a time, for etcd quorum): %s", r.prep[n].RebootReason)
 	if err := r.reboot(ctx, n); err != nil {
 		return err
@@ -74,7 +75,7 @@ func (r *run) rebootServer(ctx context.Context, n *Node) error {
 // reboot reboots one host (rebootAndVerify); a host that does not come back
 // gets the way back named: its console, its SD card and the backup of its
 // cmdline.txt.
-func (r *run) reboot(ctx context.Context, n *Node) error {
+func (r *run) reboot(ctx context.Context, n *fleet.Node) error {
 	p := r.prep[n]
 	err := rebootAndVerify(ctx, n, r.inv.Cluster.RebootTimeout, p.RebootReason)
 	var nb *remote.NotBackError

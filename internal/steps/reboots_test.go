@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -20,7 +21,7 @@ const patchedCmdline = "console=tty1 root=PARTUUID=4e639091-02 rootwait cgroup_e
 func rebootRun(t *testing.T, specs []string, notBack, k3sDown string) (*run, *testFleet) {
 	t.Helper()
 	f := newTestFleet(t, "")
-	r := &run{opt: Options{Log: resetQuietLog{}}, prep: map[*Node]PrepPlan{},
+	r := &run{opt: Options{Log: resetQuietLog{}}, prep: map[*fleet.Node]PrepPlan{},
 		inv: &inventory.Inventory{Cluster: inventory.Cluster{Concurrency: 4, RebootTimeout: time.Minute, ReadyTimeout: time.Minute}}}
 	for _, s := range specs {
 		parts := strings.Split(s, ":")
@@ -32,8 +33,8 @@ func rebootRun(t *testing.T, specs []string, notBack, k3sDown string) (*run, *te
 			h.Running(role, "v1.31.4+k3s1")
 		}
 		h.NotBack, h.DownAfterReboot = name == notBack, name == k3sDown
-		n := &Node{Host: inventory.Host{Address: f.addr[name], Role: role, Hostname: name}, Conn: h}
-		if err := gather(context.Background(), n); err != nil {
+		n := &fleet.Node{Host: inventory.Host{Address: f.addr[name], Role: role, Hostname: name}, Conn: h}
+		if err := fleet.Gather(context.Background(), n); err != nil {
 			t.Fatal(err)
 		}
 		r.nodes = append(r.nodes, n)
@@ -84,7 +85,7 @@ func TestRebootOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, f := rebootRun(t, tt.hosts, tt.notBack, tt.k3sDown)
-			err := runPhases(context.Background(), resetQuietLog{}, r.preparePhase())
+			err := fleet.RunPhases(context.Background(), resetQuietLog{}, r.preparePhase())
 			if len(tt.wantErr) == 0 && err != nil {
 				t.Fatal(err)
 			}

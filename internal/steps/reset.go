@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -27,8 +28,8 @@ const (
 // ResetOptions drive one `reset` run.
 type ResetOptions struct {
 	Inventory      *inventory.Inventory
-	Dial           Dialer
-	Log            Logger
+	Dial           fleet.Dialer
+	Log            fleet.Logger
 	Hosts          []string // reset only these (see inventory.Matches: name, address or address:port); empty = every host
 	RestoreCmdline bool     // undo up's cmdline.txt edit (planCmdlineRestore) and reboot
 	DryRun         bool     // plan and report, change nothing
@@ -75,13 +76,13 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reset{opt: opt, plans: map[*Node]ResetPlan{}, results: map[*Node]*ResetHost{}}
+	r := &reset{opt: opt, plans: map[*fleet.Node]ResetPlan{}, results: map[*fleet.Node]*ResetHost{}}
 	opt.Log.Phase("connect and gather facts")
-	r.nodes, err = connect(ctx, append(slices.Clone(selected), staying...), opt.Dial, opt.Inventory.Cluster.Concurrency)
+	r.nodes, err = fleet.Connect(ctx, append(slices.Clone(selected), staying...), opt.Dial, opt.Inventory.Cluster.Concurrency)
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll(r.nodes)
+	defer fleet.CloseAll(r.nodes)
 	r.order = resetOrder(r.nodes[:len(selected)])
 	r.cl = &cluster{servers: r.nodes[len(selected):]}
 	opt.Log.Phase("plan")
@@ -130,8 +131,8 @@ func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []
 
 // resetOrder puts agents first, then servers in inventory order with the
 // first (init) server last.
-func resetOrder(nodes []*Node) []*Node {
-	var agents, servers []*Node
+func resetOrder(nodes []*fleet.Node) []*fleet.Node {
+	var agents, servers []*fleet.Node
 	for _, n := range nodes {
 		if n.Host.Role == inventory.RoleServer {
 			servers = append(servers, n)
@@ -152,7 +153,7 @@ func (r *reset) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return forEach(ctx, r.order, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+	return fleet.ForEach(ctx, r.order, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		p, err := probeReset(ctx, n)
 		if err != nil {
 			return err
@@ -189,16 +190,16 @@ func (r *reset) result() *ResetResult {
 // apply resets agents (in parallel), then servers (one at a time), then
 // reboots the hosts whose cmdline.txt was restored, all together.
 func (r *reset) apply(ctx context.Context) error {
-	isServer := func(n *Node) bool { return n.Host.Role == inventory.RoleServer }
-	hasPlan := func(n *Node) bool { return !r.plans[n].Empty() }
-	order := func() []*Node { return r.order }
-	return runPhases(ctx, r.opt.Log,
-		Phase{Title: "reset agents", Select: selected(order, func(n *Node) bool { return !isServer(n) && hasPlan(n) }),
-			Run: func(ctx context.Context, nodes []*Node) error {
-				return forEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, r.resetHost)
+	isServer := func(n *fleet.Node) bool { return n.Host.Role == inventory.RoleServer }
+	hasPlan := func(n *fleet.Node) bool { return !r.plans[n].Empty() }
+	order := func() []*fleet.Node { return r.order }
+	return fleet.RunPhases(ctx, r.opt.Log,
+		fleet.Phase{Title: "reset agents", Select: fleet.Selected(order, func(n *fleet.Node) bool { return !isServer(n) && hasPlan(n) }),
+			Run: func(ctx context.Context, nodes []*fleet.Node) error {
+				return fleet.ForEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, r.resetHost)
 			}},
-		Phase{Title: "reset servers", Select: selected(order, func(n *Node) bool { return isServer(n) && hasPlan(n) }),
-			Run: func(ctx context.Context, nodes []*Node) error {
+		fleet.Phase{Title: "reset servers", Select: fleet.Selected(order, func(n *fleet.Node) bool { return isServer(n) && hasPlan(n) }),
+			Run: func(ctx context.Context, nodes []*fleet.Node) error {
 				for _, n := range nodes {
 					if err := r.resetHost(ctx, n); err != nil {
 						return err
@@ -206,13 +207,13 @@ func (r *reset) apply(ctx context.Context) error {
 				}
 				return nil
 			}},
-		Phase{Title: "reboot (cmdline.txt restored)", Select: selected(order, func(n *Node) bool { return r.plans[n].Cmdline.Changes() }),
+		fleet.Phase{Title: "reboot (cmdline.txt restored)", Select: fleet.Selected(order, func(n *fleet.Node) bool { return r.plans[n].Cmdline.Changes() }),
 			Run: r.reboot})
 }
 
 // resetHost drains, uninstalls, cleans, deletes the node and restores
 // cmdline.txt on one host, as its plan says.
-func (r *reset) resetHost(ctx context.Context, n *Node) error {
+func (r *reset) resetHost(ctx context.Context, n *fleet.Node) error {
 	p := r.plans[n]
 	done := r.begin(n)
 	if p.DrainNode != "" {
@@ -248,7 +249,7 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 }
 
 // begin records that a host's reset began and returns where its actions go.
-func (r *reset) begin(n *Node) *ResetHost {
+func (r *reset) begin(n *fleet.Node) *ResetHost {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := &ResetHost{}
@@ -257,7 +258,7 @@ func (r *reset) begin(n *Node) *ResetHost {
 }
 
 // cleanup runs the uninstall scripts and removes the resetLeftovers in one command.
-func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHost) error {
+func (r *reset) cleanup(ctx context.Context, n *fleet.Node, p ResetPlan, done *ResetHost) error {
 	if len(p.Uninstall) == 0 && len(p.Remove) == 0 && len(p.RemoveEmpty) == 0 {
 		return nil
 	}
@@ -290,8 +291,8 @@ func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHo
 
 // reboot reboots the hosts whose cmdline.txt was restored, together, and
 // waits until each is back.
-func (r *reset) reboot(ctx context.Context, nodes []*Node) error {
-	return forEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
+func (r *reset) reboot(ctx context.Context, nodes []*fleet.Node) error {
+	return fleet.ForEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
 			return err // Reboot's errors name the host
 		}

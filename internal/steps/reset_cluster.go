@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 )
 
 // clusterView is what a reset knows of the cluster its hosts leave.
@@ -26,7 +28,7 @@ func passwordSecret(node string) string { return strings.ToLower(node) + ".node-
 // them: there is nothing to drain or delete.
 func (r *reset) view(ctx context.Context) (clusterView, error) {
 	v := clusterView{stays: len(r.cl.servers) > 0}
-	if !slices.ContainsFunc(r.cl.servers, func(n *Node) bool { return n.Facts.ServiceActive }) {
+	if !slices.ContainsFunc(r.cl.servers, func(n *fleet.Node) bool { return n.Facts.ServiceActive }) {
 		return v, nil
 	}
 	nodes, err := r.cl.nodes(ctx, nil)

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -108,7 +109,7 @@ func parseResetProbe(out []byte) resetProbe {
 }
 
 // probeReset runs resetProbeScript on the node as root.
-func probeReset(ctx context.Context, n *Node) (resetProbe, error) {
+func probeReset(ctx context.Context, n *fleet.Node) (resetProbe, error) {
 	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetProbeScript(), Sudo: true})
 	if err != nil {
 		return resetProbe{}, fmt.Errorf("look for k3s files on %s: %w", n.Conn.Name(), err)
@@ -209,10 +210,10 @@ func resetCleanupScript(p ResetPlan) string {
 // reset is the state of one `reset` run.
 type reset struct {
 	opt     ResetOptions
-	nodes   []*Node // every connected host: the selected ones and the servers that stay
-	order   []*Node // the selected hosts in reset order
+	nodes   []*fleet.Node // every connected host: the selected ones and the servers that stay
+	order   []*fleet.Node // the selected hosts in reset order
 	cl      *cluster
 	mu      sync.Mutex // guards plans and results while hosts run in parallel
-	plans   map[*Node]ResetPlan
-	results map[*Node]*ResetHost // hosts whose reset began
+	plans   map[*fleet.Node]ResetPlan
+	results map[*fleet.Node]*ResetHost // hosts whose reset began
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -142,7 +143,7 @@ func (resetQuietLog) Warnf(string, ...any)         {}
 // reset runs Reset against the fleet.
 func (f *testFleet) reset(opt ResetOptions) (*ResetResult, error) {
 	opt.Inventory = f.inventory()
-	opt.Dial = func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
+	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
 	opt.Log = resetQuietLog{}
 	return Reset(context.Background(), opt)
 }

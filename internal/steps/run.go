@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -12,13 +13,13 @@ import (
 type run struct {
 	opt       Options
 	inv       *inventory.Inventory
-	nodes     []*Node
-	servers   []*Node // inventory order; the first is the init server
-	agents    []*Node
+	nodes     []*fleet.Node
+	servers   []*fleet.Node // inventory order; the first is the init server
+	agents    []*fleet.Node
 	cl        *cluster
 	in        *installer
-	prep      map[*Node]PrepPlan
-	k3s       map[*Node]K3sPlan
+	prep      map[*fleet.Node]PrepPlan
+	k3s       map[*fleet.Node]K3sPlan
 	running   map[string]string // node name -> the k3s version it reports to the cluster, read once at plan time
 	token     string            // the cluster token written into the first server's config
 	joinToken string            // the first server's node-token (K10<ca-hash>::server:<secret>)
@@ -32,9 +33,9 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{opt: opt, inv: opt.Inventory, in: in, prep: map[*Node]PrepPlan{}, k3s: map[*Node]K3sPlan{}, result: &Result{}}
+	r := &run{opt: opt, inv: opt.Inventory, in: in, prep: map[*fleet.Node]PrepPlan{}, k3s: map[*fleet.Node]K3sPlan{}, result: &Result{}}
 	opt.Log.Phase("connect and gather facts")
-	nodes, err := connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
+	nodes, err := fleet.Connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -52,15 +53,15 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	r.result.Findings, err = runPreflight(r.inv, r.touched(), opt.AllowLowMemory, opt.Log)
 	err = joinRefused(err, r.checkReach(ctx))
 	if err != nil {
-		closeAll(nodes)
+		fleet.CloseAll(nodes)
 		return nil, err
 	}
 	return r, nil
 }
 
 // touched lists the nodes this run may change.
-func (r *run) touched() []*Node {
-	var out []*Node
+func (r *run) touched() []*fleet.Node {
+	var out []*fleet.Node
 	for _, n := range r.nodes {
 		if r.touch(n) {
 			out = append(out, n)
@@ -100,7 +101,7 @@ func (r *run) plan(ctx context.Context) error {
 
 // planK3s plans k3s on one node; known is false when its config cannot be
 // rendered yet (the token is created later in the run).
-func (r *run) planK3s(n *Node) (K3sPlan, bool, error) {
+func (r *run) planK3s(n *fleet.Node) (K3sPlan, bool, error) {
 	want := K3sWant{Role: n.Host.Role, Version: r.inv.Cluster.K3sVersion, BinaryHash: r.in.bundleHash,
 		NodeVersion: r.running[n.NodeName()]}
 	if r.in.bundleHash != "" {

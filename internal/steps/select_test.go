@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -81,7 +82,7 @@ func TestTouchOnlyTheNamedHost(t *testing.T) {
 			r := &run{opt: Options{Only: []string{only}}}
 			var touched []string
 			for _, h := range inv.Hosts {
-				if r.touch(&Node{Host: h}) {
+				if r.touch(&fleet.Node{Host: h}) {
 					touched = append(touched, h.Name())
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -122,7 +123,7 @@ func (r *run) readJoinToken(ctx context.Context) error {
 }
 
 // configToken reads the token from the first server's current config.yaml.
-func configToken(ctx context.Context, n *Node) (string, error) {
+func configToken(ctx context.Context, n *fleet.Node) (string, error) {
 	out, err := readRootFile(ctx, n, ConfigPath)
 	if err != nil {
 		return "", err
@@ -137,7 +138,7 @@ func configToken(ctx context.Context, n *Node) (string, error) {
 }
 
 // tokenFor is the token a node's config carries, "" when not known yet.
-func (r *run) tokenFor(n *Node) string {
+func (r *run) tokenFor(n *fleet.Node) string {
 	if n == r.servers[0] {
 		return r.token
 	}
@@ -164,7 +165,7 @@ func (r *run) endpoint() (string, string) {
 }
 
 // config renders a node's config.yaml.
-func (r *run) config(n *Node) ([]byte, error) {
+func (r *run) config(n *fleet.Node) ([]byte, error) {
 	c := r.inv.Cluster
 	node := k3sconfig.Node{Role: n.Host.Role, NodeName: n.NodeName(), Token: r.tokenFor(n)}
 	if n.Host.Role == "server" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -75,9 +76,9 @@ func TestReadTokensRefusesAnotherToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &tokenHost{config: tt.config, nodeToken: tt.nodeToken}
-			first := &Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server"}, Conn: h, Facts: tt.f}
+			first := &fleet.Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server"}, Conn: h, Facts: tt.f}
 			inv := &inventory.Inventory{Cluster: inventory.Cluster{Name: "home", Token: tt.inventory}}
-			r := &run{inv: inv, servers: []*Node{first}}
+			r := &run{inv: inv, servers: []*fleet.Node{first}}
 			err := r.readTokens(context.Background())
 			var refused *RefusedError
 			if got := errors.As(err, &refused); got != tt.refused || (!got && err != nil) {

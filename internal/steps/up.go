@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
@@ -11,8 +12,8 @@ import (
 // Options drive one `up` (or `add-node`) run.
 type Options struct {
 	Inventory       *inventory.Inventory
-	Dial            Dialer
-	Log             Logger
+	Dial            fleet.Dialer
+	Log             fleet.Logger
 	DryRun          bool     // plan and print, change nothing
 	PreflightOnly   bool     // run the checks and stop
 	AllowLowMemory  bool     // servers under 2 GB only warned
@@ -23,7 +24,7 @@ type Options struct {
 
 // Result is what a run did, per host.
 type Result struct {
-	Nodes      []*Node
+	Nodes      []*fleet.Node
 	Findings   []preflight.Finding
 	Kubeconfig string // path written, "" when none
 	Plans      []HostPlan
@@ -44,7 +45,7 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll(r.nodes)
+	defer fleet.CloseAll(r.nodes)
 	if opt.PreflightOnly {
 		return r.result, nil
 	}
@@ -59,13 +60,13 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	if opt.DryRun {
 		return r.result, nil
 	}
-	err = runPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
+	err = fleet.RunPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
 		r.agentsPhase(), r.labelsPhase(), r.kubeconfigPhase())
 	return r.result, err
 }
 
 // touch reports whether this run may change the node (add-node limits it).
-func (r *run) touch(n *Node) bool {
+func (r *run) touch(n *fleet.Node) bool {
 	if len(r.opt.Only) == 0 {
 		return true
 	}

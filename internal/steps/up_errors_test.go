@@ -8,13 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
 // upErr runs Up against the fleet and returns its error.
 func (f *testFleet) upErr(opt Options) error {
 	opt.Inventory = f.inventory()
-	opt.Dial = func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
+	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
 	opt.Log = resetQuietLog{}
 	_, err := Up(context.Background(), opt)
 	return err

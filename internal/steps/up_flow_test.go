@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -219,7 +220,7 @@ func TestUpLogsOnlyPhasesWithWork(t *testing.T) {
 	} {
 		log := &phaseLog{}
 		opt := Options{Inventory: f.inventory(), Log: log, WriteKubeconfig: true,
-			Dial: func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }}
+			Dial: func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }}
 		if _, err := Up(context.Background(), opt); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
@@ -68,7 +69,7 @@ func (f *testFleet) inventory() *inventory.Inventory {
 func (f *testFleet) up(opt Options) *Result {
 	f.t.Helper()
 	opt.Inventory = f.inventory()
-	opt.Dial = func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
+	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
 	opt.Log = resetQuietLog{}
 	res, err := Up(context.Background(), opt)
 	if err != nil {

@@ -1,4 +1,4 @@
-package steps
+package fleet
 
 import (
 	"context"
@@ -18,9 +18,9 @@ type Phase struct {
 	Run func(ctx context.Context, nodes []*Node) error
 }
 
-// runPhases runs the phases in order and stops at the first that fails; its
+// RunPhases runs the phases in order and stops at the first that fails; its
 // error is wrapped with the phase's title.
-func runPhases(ctx context.Context, log Logger, phases ...Phase) error {
+func RunPhases(ctx context.Context, log Logger, phases ...Phase) error {
 	for _, p := range phases {
 		nodes, err := p.Select(ctx)
 		if err != nil {
@@ -37,8 +37,8 @@ func runPhases(ctx context.Context, log Logger, phases ...Phase) error {
 	return nil
 }
 
-// selected returns a Select that picks the nodes for which want is true.
-func selected(nodes func() []*Node, want func(*Node) bool) func(context.Context) ([]*Node, error) {
+// Selected returns a Select that picks the nodes for which want is true.
+func Selected(nodes func() []*Node, want func(*Node) bool) func(context.Context) ([]*Node, error) {
 	return func(context.Context) ([]*Node, error) {
 		var out []*Node
 		for _, n := range nodes() {
