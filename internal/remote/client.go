@@ -195,6 +195,16 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// ShellJoin quotes words with ShellQuote and joins them with spaces: an argv
+// for sh.
+func ShellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = ShellQuote(w)
+	}
+	return strings.Join(q, " ")
+}
+
 // uid asks the remote `id -u`.
 func (c *Client) uid(ctx context.Context) (int, error) {
 	res, err := c.exec(ctx, "id -u", nil)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 // nodeNameRE is an RFC 1123 label in lower case, as Kubernetes node names need.
@@ -37,7 +38,7 @@ const etcdRoleLabel = "node-role.kubernetes.io/etcd"
 // cluster whose first server keeps its data in k3s's embedded SQLite (a single
 // server started without cluster-init) takes no further servers; HA needs
 // embedded etcd from the start or an external datastore.
-func (r *run) serverJoinProblem(nodes map[string]kubeNode, n *fleet.Node) string {
+func (r *run) serverJoinProblem(nodes map[string]kube.Node, n *fleet.Node) string {
 	if r.inv.Cluster.DatastoreEndpoint != "" || len(r.servers) == 0 || r.servers[0] == n {
 		return ""
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 func TestCheckNewHost(t *testing.T) {
@@ -37,18 +38,18 @@ func TestCheckNewHost(t *testing.T) {
 func TestServerJoinProblem(t *testing.T) {
 	first := &fleet.Node{Host: inventory.Host{Address: "10.0.0.1", Role: "server", Hostname: "s1"}}
 	newSrv := &fleet.Node{Host: inventory.Host{Address: "10.0.0.2", Role: "server", Hostname: "s2"}}
-	sqlite := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": "true"}}}
-	etcd := map[string]kubeNode{"s1": {Name: "s1", Labels: map[string]string{etcdRoleLabel: "true"}}}
+	sqlite := map[string]kube.Node{"s1": {Name: "s1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": "true"}}}
+	etcd := map[string]kube.Node{"s1": {Name: "s1", Labels: map[string]string{etcdRoleLabel: "true"}}}
 	for _, tc := range []struct {
 		name      string
 		datastore string
-		nodes     map[string]kubeNode
+		nodes     map[string]kube.Node
 		refused   bool
 	}{
 		{"sqlite first server", "", sqlite, true},
 		{"embedded etcd", "", etcd, false},
 		{"external datastore", "postgres://db:5432/k3s", sqlite, false},
-		{"first server unknown", "", map[string]kubeNode{}, false},
+		{"first server unknown", "", map[string]kube.Node{}, false},
 	} {
 		inv := &inventory.Inventory{Cluster: inventory.Cluster{DatastoreEndpoint: tc.datastore}}
 		r := &run{inv: inv, servers: []*fleet.Node{first, newSrv}}

@@ -20,17 +20,9 @@ const (
 	resetDrainTimeout   = 120 * time.Second
 )
 
-// drainNode cordons a node and evicts its pods (DaemonSet pods stay, emptyDir
-// data goes), through a server other than skip. Upgrades and reset share it.
-func (c *cluster) drainNode(ctx context.Context, node string, skip *fleet.Node, timeout time.Duration) error {
-	_, err := c.kubectl(ctx, skip, "drain", "--ignore-daemonsets", "--delete-emptydir-data",
-		fmt.Sprintf("--timeout=%ds", int(timeout.Seconds())), node)
-	return err
-}
-
 // drain drains a node before its upgrade and records it.
-func (c *cluster) drain(ctx context.Context, n *fleet.Node, skip *fleet.Node) error {
-	if err := c.drainNode(ctx, n.NodeName(), skip, upgradeDrainTimeout); err != nil {
+func (r *run) drain(ctx context.Context, n *fleet.Node, skip *fleet.Node) error {
+	if err := r.cl.Drain(ctx, n.NodeName(), skip, upgradeDrainTimeout); err != nil {
 		return fmt.Errorf("drain %s before its upgrade: %w", n.NodeName(), err)
 	}
 	n.Note("drained for the upgrade")
@@ -38,8 +30,8 @@ func (c *cluster) drain(ctx context.Context, n *fleet.Node, skip *fleet.Node) er
 }
 
 // uncordon lets pods back onto a node once it is Ready on the new version.
-func (c *cluster) uncordon(ctx context.Context, n *fleet.Node) error {
-	if _, err := c.kubectl(ctx, nil, "uncordon", n.NodeName()); err != nil {
+func (r *run) uncordon(ctx context.Context, n *fleet.Node) error {
+	if err := r.cl.Uncordon(ctx, n.NodeName()); err != nil {
 		return fmt.Errorf("uncordon %s after its upgrade: %w", n.NodeName(), err)
 	}
 	n.Note("uncordoned")

@@ -16,7 +16,7 @@ func (r *run) ensureNode(ctx context.Context, n *fleet.Node, skip *fleet.Node) e
 	}
 	drain := r.drains(n, p)
 	if drain {
-		if err := r.cl.drain(ctx, n, skip); err != nil {
+		if err := r.drain(ctx, n, skip); err != nil {
 			return err
 		}
 	}
@@ -28,11 +28,11 @@ func (r *run) ensureNode(ctx context.Context, n *fleet.Node, skip *fleet.Node) e
 	if err != nil {
 		return err
 	}
-	if err := r.cl.waitReady(ctx, map[string]string{n.NodeName(): v}, r.inv.Cluster.ReadyTimeout, skip); err != nil {
+	if err := r.cl.WaitReady(ctx, map[string]string{n.NodeName(): v}, r.inv.Cluster.ReadyTimeout, skip); err != nil {
 		return err
 	}
 	if drain {
-		return r.cl.uncordon(ctx, n)
+		return r.uncordon(ctx, n)
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func (r *run) agentBatch(ctx context.Context, batch []*fleet.Node, num int) erro
 	var drained []*fleet.Node
 	for _, n := range changed {
 		if r.drains(n, r.k3s[n]) {
-			if err := r.cl.drain(ctx, n, nil); err != nil {
+			if err := r.drain(ctx, n, nil); err != nil {
 				return err
 			}
 			drained = append(drained, n)
@@ -66,11 +66,11 @@ func (r *run) agentBatch(ctx context.Context, batch []*fleet.Node, num int) erro
 		return err
 	}
 	r.opt.Log.Hostf("batch", "%d: waiting for %d nodes to be Ready", num, len(changed))
-	if err := r.cl.waitReady(ctx, want, r.inv.Cluster.ReadyTimeout, nil); err != nil {
+	if err := r.cl.WaitReady(ctx, want, r.inv.Cluster.ReadyTimeout, nil); err != nil {
 		return err
 	}
 	for _, n := range drained {
-		if err := r.cl.uncordon(ctx, n); err != nil {
+		if err := r.uncordon(ctx, n); err != nil {
 			return err
 		}
 	}

@@ -6,17 +6,18 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 // labelsPhase brings every node's labels and taints to the inventory's. It
 // selects the nodes whose labels, taints or k3sup-pi's annotations differ,
 // read from the cluster.
 func (r *run) labelsPhase() fleet.Phase {
-	changes := map[*fleet.Node]metaChange{}
+	changes := map[*fleet.Node]kube.MetaChange{}
 	return fleet.Phase{
 		Title: "labels and taints",
 		Select: func(ctx context.Context) ([]*fleet.Node, error) {
-			current, err := r.cl.nodes(ctx, nil)
+			current, err := r.cl.Nodes(ctx, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -26,7 +27,7 @@ func (r *run) labelsPhase() fleet.Phase {
 				if !ok {
 					return nil, fmt.Errorf("node %s (%s) is not in the cluster", n.NodeName(), n.Host.Name())
 				}
-				if m := diffMeta(kn, r.metaWant(n)); !m.empty() {
+				if m := kube.DiffMeta(kn, r.metaWant(n)); !m.Empty() {
 					changes[n] = m
 					out = append(out, n)
 				}
@@ -36,7 +37,7 @@ func (r *run) labelsPhase() fleet.Phase {
 		Run: func(ctx context.Context, nodes []*fleet.Node) error {
 			for _, n := range nodes {
 				m := changes[n]
-				if err := r.cl.applyMeta(ctx, n.NodeName(), m); err != nil {
+				if err := r.cl.ApplyMeta(ctx, n.NodeName(), m); err != nil {
 					return err
 				}
 				if len(m.Label)+len(m.Taint) > 0 {
@@ -49,17 +50,17 @@ func (r *run) labelsPhase() fleet.Phase {
 }
 
 // metaWant is what the inventory asks one node to carry.
-func (r *run) metaWant(n *fleet.Node) metaWant {
-	w := metaWant{Labels: map[string]string{}}
+func (r *run) metaWant(n *fleet.Node) kube.MetaWant {
+	w := kube.MetaWant{Labels: map[string]string{}}
 	for k, v := range n.Host.Labels {
 		w.Labels[k] = v
 	}
 	w.Taints = append(w.Taints, n.Host.Taints...)
 	if n.Host.Role == "server" && r.inv.Cluster.TaintServers {
-		w.Taints = append(w.Taints, ControlPlaneTaint)
+		w.Taints = append(w.Taints, kube.ControlPlaneTaint)
 	}
 	if n.Host.Role == "agent" && r.inv.Cluster.LabelWorkers {
-		k, v, _ := strings.Cut(WorkerLabel, "=")
+		k, v, _ := strings.Cut(kube.WorkerLabel, "=")
 		w.Labels[k] = v
 	}
 	return w

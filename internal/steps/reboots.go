@@ -66,7 +66,7 @@ func (r *run) rebootServer(ctx context.Context, n *fleet.Node) error {
 		return fmt.Errorf("%s: k3s is %q after the reboot; the next server is not rebooted: "+
 			"check `journalctl -u k3s` on it", n.Host.Name(), state)
 	}
-	if err := r.cl.waitReady(ctx, map[string]string{n.NodeName(): ""}, r.inv.Cluster.ReadyTimeout, n); err != nil {
+	if err := r.cl.WaitReady(ctx, map[string]string{n.NodeName(): ""}, r.inv.Cluster.ReadyTimeout, n); err != nil {
 		return fmt.Errorf("%s after the reboot: %w; the next server is not rebooted", n.Host.Name(), err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 // patchedCmdline is a cmdline.txt that an earlier run gave the cgroup flags.
@@ -45,7 +46,7 @@ func rebootRun(t *testing.T, specs []string, notBack, k3sDown string) (*run, *te
 		}
 		r.prep[n] = PrepPlan{Reboot: true, RebootReason: "test"} // cmdline.txt patched by an earlier run
 	}
-	r.cl = &cluster{servers: r.servers}
+	r.cl = &kube.Client{Servers: r.servers}
 	f.Reset()
 	return r, f
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -84,7 +85,7 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 	}
 	defer fleet.CloseAll(r.nodes)
 	r.order = resetOrder(r.nodes[:len(selected)])
-	r.cl = &cluster{servers: r.nodes[len(selected):]}
+	r.cl = &kube.Client{Servers: r.nodes[len(selected):]}
 	opt.Log.Phase("plan")
 	if err := r.plan(ctx); err != nil {
 		return nil, err
@@ -218,7 +219,7 @@ func (r *reset) resetHost(ctx context.Context, n *fleet.Node) error {
 	done := r.begin(n)
 	if p.DrainNode != "" {
 		start := time.Now()
-		if err := r.cl.drainNode(ctx, p.DrainNode, nil, resetDrainTimeout); err != nil {
+		if err := r.cl.Drain(ctx, p.DrainNode, nil, resetDrainTimeout); err != nil {
 			return fmt.Errorf("drain %s: %w", p.DrainNode, err)
 		}
 		r.opt.Log.Hostf(n.Host.Name(), "node %s drained in %s", p.DrainNode, time.Since(start).Round(100*time.Millisecond))
@@ -228,13 +229,13 @@ func (r *reset) resetHost(ctx context.Context, n *fleet.Node) error {
 		return err
 	}
 	if p.DeleteNode != "" {
-		if _, err := r.cl.kubectl(ctx, nil, "delete", "node", "--ignore-not-found", p.DeleteNode); err != nil {
+		if _, err := r.cl.Kubectl(ctx, nil, "delete", "node", "--ignore-not-found", p.DeleteNode); err != nil {
 			return fmt.Errorf("delete node %s: %w", p.DeleteNode, err)
 		}
 		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
 	}
 	if p.DeletePassword != "" {
-		if _, err := r.cl.kubectl(ctx, nil, "delete", "secret", "-n", "kube-system", "--ignore-not-found", p.DeletePassword); err != nil {
+		if _, err := r.cl.Kubectl(ctx, nil, "delete", "secret", "-n", "kube-system", "--ignore-not-found", p.DeletePassword); err != nil {
 			return fmt.Errorf("delete secret %s: %w", p.DeletePassword, err)
 		}
 		done.Actions = append(done.Actions, "deleted secret kube-system/"+p.DeletePassword)

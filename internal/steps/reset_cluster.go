@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 // clusterView is what a reset knows of the cluster its hosts leave.
 type clusterView struct {
-	stays     bool                // servers stay: only some hosts are reset
-	reachable bool                // a server that stays runs k3s: nodes and passwords were read from it
-	nodes     map[string]kubeNode // the cluster's nodes, when reachable
-	passwords map[string]bool     // the node-password secrets in kube-system, when reachable
+	stays     bool                 // servers stay: only some hosts are reset
+	reachable bool                 // a server that stays runs k3s: nodes and passwords were read from it
+	nodes     map[string]kube.Node // the cluster's nodes, when reachable
+	passwords map[string]bool      // the node-password secrets in kube-system, when reachable
 }
 
 // passwordSecret is the secret in which k3s keeps a node's password hash,
@@ -27,15 +28,15 @@ func passwordSecret(node string) string { return strings.ToLower(node) + ".node-
 // stays, when one runs k3s. When every server is reset the cluster goes with
 // them: there is nothing to drain or delete.
 func (r *reset) view(ctx context.Context) (clusterView, error) {
-	v := clusterView{stays: len(r.cl.servers) > 0}
-	if !slices.ContainsFunc(r.cl.servers, func(n *fleet.Node) bool { return n.Facts.ServiceActive }) {
+	v := clusterView{stays: len(r.cl.Servers) > 0}
+	if !slices.ContainsFunc(r.cl.Servers, func(n *fleet.Node) bool { return n.Facts.ServiceActive }) {
 		return v, nil
 	}
-	nodes, err := r.cl.nodes(ctx, nil)
+	nodes, err := r.cl.Nodes(ctx, nil)
 	if err != nil {
 		return v, fmt.Errorf("read the cluster's nodes from a server that stays: %w", err)
 	}
-	out, err := r.cl.kubectl(ctx, nil, "get", "secrets", "-n", "kube-system", "-o", "name")
+	out, err := r.cl.Kubectl(ctx, nil, "get", "secrets", "-n", "kube-system", "-o", "name")
 	if err != nil {
 		return v, fmt.Errorf("read the node-password secrets from a server that stays: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -76,7 +77,7 @@ var resetProbedPaths = []string{rsAgentUninstall, rsServerUninstall, k3sBinary, 
 // resetProbeScript prints `path=P` for each existing probed path, and `dir=D` and
 // `entry=D/E` for the rancher directories and their entries.
 func resetProbeScript() string {
-	return `for p in ` + shellJoin(resetProbedPaths) + `; do
+	return `for p in ` + remote.ShellJoin(resetProbedPaths) + `; do
   if [ -e "$p" ] || [ -L "$p" ]; then echo "path=$p"; fi
 done
 for d in ` + rsEtcRancher + ` ` + rsVarLibRancher + `; do
@@ -198,7 +199,7 @@ func resetCleanupScript(p ResetPlan) string {
 		b.WriteString("run " + remote.ShellQuote(s) + "\n")
 	}
 	if len(p.Remove) > 0 {
-		b.WriteString("rm -rf " + shellJoin(p.Remove) + "\n")
+		b.WriteString("rm -rf " + remote.ShellJoin(p.Remove) + "\n")
 	}
 	for _, d := range p.RemoveEmpty {
 		q := remote.ShellQuote(d)
@@ -212,7 +213,7 @@ type reset struct {
 	opt     ResetOptions
 	nodes   []*fleet.Node // every connected host: the selected ones and the servers that stay
 	order   []*fleet.Node // the selected hosts in reset order
-	cl      *cluster
+	cl      *kube.Client
 	mu      sync.Mutex // guards plans and results while hosts run in parallel
 	plans   map[*fleet.Node]ResetPlan
 	results map[*fleet.Node]*ResetHost // hosts whose reset began

@@ -12,6 +12,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 func probeOf(paths []string, dirs map[string][]string) resetProbe {
@@ -32,7 +33,7 @@ func TestPlanReset(t *testing.T) {
 		Cmdline: "root=/dev/mmcblk0p2 rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n", CmdlineBackup: "root=/dev/mmcblk0p2 rootwait\n"}
 	fromBackup := &CmdlineRestore{Path: agent.CmdlinePath, Before: agent.Cmdline, After: agent.CmdlineBackup, FromBackup: true}
 	goes := clusterView{}
-	listed := clusterView{stays: true, reachable: true, nodes: map[string]kubeNode{"pi-a1": {Name: "pi-a1"}},
+	listed := clusterView{stays: true, reachable: true, nodes: map[string]kube.Node{"pi-a1": {Name: "pi-a1"}},
 		passwords: map[string]bool{"pi-a1.node-password.k3s": true}}
 	unlisted := clusterView{stays: true, reachable: true, passwords: map[string]bool{"pi-a1.node-password.k3s": true}}
 	down := clusterView{stays: true}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
 
 // run is the state of one `up`: the hosts, their plans and the cluster secrets.
@@ -16,7 +17,7 @@ type run struct {
 	nodes     []*fleet.Node
 	servers   []*fleet.Node // inventory order; the first is the init server
 	agents    []*fleet.Node
-	cl        *cluster
+	cl        *kube.Client
 	in        *installer
 	prep      map[*fleet.Node]PrepPlan
 	k3s       map[*fleet.Node]K3sPlan
@@ -48,7 +49,7 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 			r.agents = append(r.agents, n)
 		}
 	}
-	r.cl = &cluster{servers: r.servers}
+	r.cl = &kube.Client{Servers: r.servers}
 	opt.Log.Phase("preflight")
 	r.result.Findings, err = runPreflight(r.inv, r.touched(), opt.AllowLowMemory, opt.Log)
 	err = joinRefused(err, r.checkReach(ctx))
@@ -130,7 +131,7 @@ func (r *run) readRunning(ctx context.Context) {
 	if !up {
 		return
 	}
-	vs, err := r.cl.versions(ctx)
+	vs, err := r.cl.Versions(ctx)
 	if err != nil {
 		r.opt.Log.Warnf("cannot read the nodes' running versions, so a node whose binary was replaced without a restart is not found: %v", err)
 		return

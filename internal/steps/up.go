@@ -81,7 +81,7 @@ func (r *run) touch(n *fleet.Node) bool {
 // checkJoin refuses, before any change, a new host whose node name is taken in
 // the cluster, or one that already runs k3s but is not a node of this cluster.
 func (r *run) checkJoin(ctx context.Context) error {
-	nodes, err := r.cl.nodes(ctx, nil)
+	nodes, err := r.cl.Nodes(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("read the cluster's nodes (is the cluster up?): %w", err)
 	}

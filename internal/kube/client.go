@@ -1,4 +1,7 @@
-package steps
+// Package kube talks to the cluster through `k3s kubectl` on one of its
+// servers: the nodes and their readiness, drain and uncordon, and the diff
+// and apply of the labels and taints k3sup-pi manages.
+package kube
 
 import (
 	"context"
@@ -12,8 +15,8 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
-// kubeNode is the part of a Kubernetes Node object the steps read.
-type kubeNode struct {
+// Node is the part of a Kubernetes Node object the steps read.
+type Node struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
@@ -22,17 +25,17 @@ type kubeNode struct {
 	Version     string // kubelet version, the k3s version of the node
 }
 
-// cluster runs kubectl through `k3s kubectl` on one of the servers.
-type cluster struct {
-	servers []*fleet.Node
+// Client runs kubectl through `k3s kubectl` on one of the servers.
+type Client struct {
+	Servers []*fleet.Node
 }
 
-// kubectl runs `k3s kubectl ARGS` as root on the first reachable server other
+// Kubectl runs `k3s kubectl ARGS` as root on the first reachable server other
 // than skip (the server being restarted). args are plain words, never secrets.
-func (c *cluster) kubectl(ctx context.Context, skip *fleet.Node, args ...string) ([]byte, error) {
+func (c *Client) Kubectl(ctx context.Context, skip *fleet.Node, args ...string) ([]byte, error) {
 	var lastErr error
 	for _, s := range c.order(skip) {
-		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + shellJoin(args), Sudo: true})
+		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + remote.ShellJoin(args), Sudo: true})
 		if err == nil {
 			return res.Stdout, nil
 		}
@@ -46,9 +49,9 @@ func (c *cluster) kubectl(ctx context.Context, skip *fleet.Node, args ...string)
 
 // order lists the servers to try: every connected one but skip, then skip
 // itself as the last resort (a single-server cluster has no other).
-func (c *cluster) order(skip *fleet.Node) []*fleet.Node {
+func (c *Client) order(skip *fleet.Node) []*fleet.Node {
 	var out []*fleet.Node
-	for _, s := range c.servers {
+	for _, s := range c.Servers {
 		if s != skip && s.Conn != nil {
 			out = append(out, s)
 		}
@@ -59,21 +62,21 @@ func (c *cluster) order(skip *fleet.Node) []*fleet.Node {
 	return out
 }
 
-// nodes lists the cluster's nodes by name.
-func (c *cluster) nodes(ctx context.Context, skip *fleet.Node) (map[string]kubeNode, error) {
-	out, err := c.kubectl(ctx, skip, "get", "nodes", "-o", "json")
+// Nodes lists the cluster's nodes by name.
+func (c *Client) Nodes(ctx context.Context, skip *fleet.Node) (map[string]Node, error) {
+	out, err := c.Kubectl(ctx, skip, "get", "nodes", "-o", "json")
 	if err != nil {
 		return nil, err
 	}
 	return parseNodes(out)
 }
 
-// versions maps every node's name to the k3s version it runs (its kubelet
+// Versions maps every node's name to the k3s version it runs (its kubelet
 // version), asked with a bound of its own.
-func (c *cluster) versions(ctx context.Context) (map[string]string, error) {
+func (c *Client) Versions(ctx context.Context) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	nodes, err := c.nodes(ctx, nil)
+	nodes, err := c.Nodes(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +88,7 @@ func (c *cluster) versions(ctx context.Context) (map[string]string, error) {
 }
 
 // parseNodes decodes `kubectl get nodes -o json`.
-func parseNodes(data []byte) (map[string]kubeNode, error) {
+func parseNodes(data []byte) (map[string]Node, error) {
 	var list struct {
 		Items []struct {
 			Metadata struct {
@@ -107,9 +110,9 @@ func parseNodes(data []byte) (map[string]kubeNode, error) {
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("decode node list: %w", err)
 	}
-	out := make(map[string]kubeNode, len(list.Items))
+	out := make(map[string]Node, len(list.Items))
 	for _, it := range list.Items {
-		n := kubeNode{Name: it.Metadata.Name, Labels: it.Metadata.Labels, Annotations: it.Metadata.Annotations,
+		n := Node{Name: it.Metadata.Name, Labels: it.Metadata.Labels, Annotations: it.Metadata.Annotations,
 			Version: it.Status.NodeInfo.KubeletVersion}
 		for _, t := range it.Spec.Taints {
 			n.Taints = append(n.Taints, formatTaint(t.Key, t.Value, t.Effect))
@@ -131,10 +134,10 @@ func formatTaint(key, value, effect string) string {
 	return key + "=" + value + ":" + effect
 }
 
-// waitReady polls until every node of want (name -> version) is Ready, and
+// WaitReady polls until every node of want (name -> version) is Ready, and
 // on its version where one is given, or the timeout passes; the error then
 // names the nodes still missing.
-func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout time.Duration, skip *fleet.Node) error {
+func (c *Client) WaitReady(ctx context.Context, want map[string]string, timeout time.Duration, skip *fleet.Node) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(time.Second)
@@ -142,7 +145,7 @@ func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout
 	var missing []string
 	var lastErr error
 	for {
-		nodes, err := c.nodes(ctx, skip)
+		nodes, err := c.Nodes(ctx, skip)
 		if err == nil {
 			missing = notReady(nodes, want)
 			if len(missing) == 0 {
@@ -163,7 +166,7 @@ func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout
 }
 
 // notReady lists the nodes of want that are absent, not Ready, or on another version.
-func notReady(nodes map[string]kubeNode, want map[string]string) []string {
+func notReady(nodes map[string]Node, want map[string]string) []string {
 	var out []string
 	for name, version := range want {
 		n, ok := nodes[name]
@@ -178,14 +181,4 @@ func notReady(nodes map[string]kubeNode, want map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// shellJoin quotes words for sh; inventory values are validated, but quoting
-// keeps a stray character from ever becoming shell syntax.
-func shellJoin(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = remote.ShellQuote(w)
-	}
-	return strings.Join(q, " ")
 }

@@ -1,4 +1,4 @@
-package steps
+package kube
 
 import (
 	"reflect"
@@ -9,33 +9,33 @@ func TestDiffMeta(t *testing.T) {
 	managed := map[string]string{managedLabelsAnno: "disk", managedTaintsAnno: "gpu=yes:NoSchedule"}
 	tests := []struct {
 		name string
-		node kubeNode
-		want metaWant
-		out  metaChange
+		node Node
+		want MetaWant
+		out  MetaChange
 	}{
 		{"fresh node gets labels, taints and the record",
-			kubeNode{Labels: map[string]string{"kubernetes.io/os": "linux"}},
-			metaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
-			metaChange{Label: []string{"disk=ssd"}, Taint: []string{"gpu=yes:NoSchedule"},
+			Node{Labels: map[string]string{"kubernetes.io/os": "linux"}},
+			MetaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
+			MetaChange{Label: []string{"disk=ssd"}, Taint: []string{"gpu=yes:NoSchedule"},
 				Annotate: []string{managedLabelsAnno + "=disk", managedTaintsAnno + "=gpu=yes:NoSchedule"}}},
 		{"in step: nothing",
-			kubeNode{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
-			metaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
-			metaChange{}},
+			Node{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
+			MetaWant{Labels: map[string]string{"disk": "ssd"}, Taints: []string{"gpu=yes:NoSchedule"}},
+			MetaChange{}},
 		{"removed from the inventory: removed from the node, foreign labels kept",
-			kubeNode{Labels: map[string]string{"disk": "ssd", "team": "a"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
-			metaWant{},
-			metaChange{Label: []string{"disk-"}, Taint: []string{"gpu:NoSchedule-"},
+			Node{Labels: map[string]string{"disk": "ssd", "team": "a"}, Taints: []string{"gpu=yes:NoSchedule"}, Annotations: managed},
+			MetaWant{},
+			MetaChange{Label: []string{"disk-"}, Taint: []string{"gpu:NoSchedule-"},
 				Annotate: []string{managedLabelsAnno + "=", managedTaintsAnno + "="}}},
 		{"changed value overwritten",
-			kubeNode{Labels: map[string]string{"disk": "sd"}, Annotations: map[string]string{managedLabelsAnno: "disk", managedTaintsAnno: ""}},
-			metaWant{Labels: map[string]string{"disk": "ssd"}},
-			metaChange{Label: []string{"disk=ssd"}}},
+			Node{Labels: map[string]string{"disk": "sd"}, Annotations: map[string]string{managedLabelsAnno: "disk", managedTaintsAnno: ""}},
+			MetaWant{Labels: map[string]string{"disk": "ssd"}},
+			MetaChange{Label: []string{"disk=ssd"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := diffMeta(tt.node, tt.want); !reflect.DeepEqual(got, tt.out) {
-				t.Errorf("diffMeta =\n %#v\nwant\n %#v", got, tt.out)
+			if got := DiffMeta(tt.node, tt.want); !reflect.DeepEqual(got, tt.out) {
+				t.Errorf("DiffMeta =\n %#v\nwant\n %#v", got, tt.out)
 			}
 		})
 	}

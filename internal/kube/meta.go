@@ -1,4 +1,4 @@
-package steps
+package kube
 
 import (
 	"context"
@@ -20,25 +20,25 @@ const (
 	ControlPlaneTaint = "node-role.kubernetes.io/control-plane=true:NoSchedule"
 )
 
-// metaWant is the desired labels and taints of one node.
-type metaWant struct {
+// MetaWant is the desired labels and taints of one node.
+type MetaWant struct {
 	Labels map[string]string
 	Taints []string
 }
 
-// metaChange is what kubectl must do to one node: each field holds ready
-// kubectl arguments, empty when nothing is to be done.
-type metaChange struct {
+// MetaChange is what kubectl must do to one node: each field holds ready
+// Kubectl arguments, empty when nothing is to be done.
+type MetaChange struct {
 	Label    []string // k=v and k- items for `kubectl label --overwrite`
 	Taint    []string // key=value:Effect and key:Effect- items for `kubectl taint --overwrite`
 	Annotate []string // k=v items for `kubectl annotate --overwrite`
 }
 
-func (m metaChange) empty() bool { return len(m.Label)+len(m.Taint)+len(m.Annotate) == 0 }
+func (m MetaChange) Empty() bool { return len(m.Label)+len(m.Taint)+len(m.Annotate) == 0 }
 
-// diffMeta compares a node with what it should carry.
-func diffMeta(n kubeNode, w metaWant) metaChange {
-	var c metaChange
+// DiffMeta compares a node with what it should carry.
+func DiffMeta(n Node, w MetaWant) MetaChange {
+	var c MetaChange
 	for _, k := range sortedKeys(w.Labels) {
 		if v, ok := n.Labels[k]; !ok || v != w.Labels[k] {
 			c.Label = append(c.Label, k+"="+w.Labels[k])
@@ -79,20 +79,20 @@ func diffMeta(n kubeNode, w metaWant) metaChange {
 	return c
 }
 
-// applyMeta runs the kubectl commands of one node's change.
-func (c *cluster) applyMeta(ctx context.Context, node string, m metaChange) error {
+// ApplyMeta runs the kubectl commands of one node's change.
+func (c *Client) ApplyMeta(ctx context.Context, node string, m MetaChange) error {
 	if len(m.Label) > 0 {
-		if _, err := c.kubectl(ctx, nil, append([]string{"label", "node", node, "--overwrite"}, m.Label...)...); err != nil {
+		if _, err := c.Kubectl(ctx, nil, append([]string{"label", "node", node, "--overwrite"}, m.Label...)...); err != nil {
 			return fmt.Errorf("label node %s: %w", node, err)
 		}
 	}
 	if len(m.Taint) > 0 {
-		if _, err := c.kubectl(ctx, nil, append([]string{"taint", "node", node, "--overwrite"}, m.Taint...)...); err != nil {
+		if _, err := c.Kubectl(ctx, nil, append([]string{"taint", "node", node, "--overwrite"}, m.Taint...)...); err != nil {
 			return fmt.Errorf("taint node %s: %w", node, err)
 		}
 	}
 	if len(m.Annotate) > 0 {
-		if _, err := c.kubectl(ctx, nil, append([]string{"annotate", "node", node, "--overwrite"}, m.Annotate...)...); err != nil {
+		if _, err := c.Kubectl(ctx, nil, append([]string{"annotate", "node", node, "--overwrite"}, m.Annotate...)...); err != nil {
 			return fmt.Errorf("annotate node %s: %w", node, err)
 		}
 	}
