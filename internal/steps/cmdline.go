@@ -12,22 +12,9 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
-
-// BackupSuffix is appended to cmdline.txt for the copy k3sup-pi keeps of the
-// file as it was before k3sup-pi's last write; `reset --restore-cmdline` puts
-// it back when the file is still what k3sup-pi wrote.
-const BackupSuffix = ".k3sup-pi.bak"
-
-// CmdlineRecord is where k3sup-pi records, on the root file system, what it
-// last wrote to cmdline.txt: the path, the sha256 of the content and the flags
-// it added. The facts script reads it back.
-const CmdlineRecord = stageDir + "/cmdline.record"
-
-// cmdlineRecord is CmdlineRecord; tests running the write script against a
-// temporary directory point it there.
-var cmdlineRecord = CmdlineRecord
 
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -55,13 +42,13 @@ func patchCmdline(ctx context.Context, n *fleet.Node) error {
 		return nil
 	}
 	added := cmdline.Added(n.Facts.Cmdline)
-	spec := remote.WriteSpec{Path: path, Expect: sha256Hex(n.Facts.Cmdline), Backup: path + BackupSuffix,
-		Record: cmdlineRecord, RecordText: cmdlineRecordText(path, patched, added)}
+	spec := remote.WriteSpec{Path: path, Expect: sha256Hex(n.Facts.Cmdline), Backup: path + hostpath.CmdlineBackupSuffix,
+		Record: hostpath.CmdlineRecord, RecordText: cmdlineRecordText(path, patched, added)}
 	if _, err := remote.VerifiedWrite(ctx, n.Conn, spec, []byte(patched)); err != nil {
 		return fmt.Errorf("add cgroup flags: %w", err)
 	}
 	n.Facts.Cmdline = patched
-	n.Note("%s: cgroup flags added (backup %s%s)", path, path, BackupSuffix)
+	n.Note("%s: cgroup flags added (backup %s%s)", path, path, hostpath.CmdlineBackupSuffix)
 	return nil
 }
 
@@ -82,7 +69,7 @@ func (c *CmdlineRestore) Changes() bool { return c != nil && c.After != c.Before
 
 // Action says in words what the restore does.
 func (c *CmdlineRestore) Action() string {
-	bak := path.Base(c.Path) + BackupSuffix
+	bak := path.Base(c.Path) + hostpath.CmdlineBackupSuffix
 	switch {
 	case c.FromBackup:
 		return "restore " + c.Path + " from " + bak + " (unchanged since k3sup-pi wrote it)"
@@ -100,7 +87,7 @@ func (c *CmdlineRestore) Done() string {
 	case c.Changes():
 		return "removed " + strings.Join(c.Removed, " ") + " from " + c.Path
 	}
-	return "removed " + c.Path + BackupSuffix
+	return "removed " + c.Path + hostpath.CmdlineBackupSuffix
 }
 
 // planCmdlineRestore decides how to undo k3sup-pi's edit of cmdline.txt: nil
@@ -148,7 +135,7 @@ func planCmdlineRestore(f facts.Facts) (*CmdlineRestore, error) {
 // restoreCmdline applies r with the verified write (the file must still be
 // r.Before), then removes the backup and the record.
 func restoreCmdline(ctx context.Context, n *fleet.Node, r *CmdlineRestore) error {
-	leftovers := []string{r.Path + BackupSuffix, cmdlineRecord}
+	leftovers := []string{r.Path + hostpath.CmdlineBackupSuffix, hostpath.CmdlineRecord}
 	if !r.Changes() {
 		script := "rm -f -- " + remote.ShellQuote(leftovers[0]) + " " + remote.ShellQuote(leftovers[1])
 		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {

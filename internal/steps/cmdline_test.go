@@ -14,6 +14,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -28,7 +29,7 @@ type localConn struct {
 func (c *localConn) Name() string { return "pi-local" }
 
 func (c *localConn) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	script := strings.ReplaceAll(cmd.Script, stageDir+"/", c.root+stageDir+"/")
+	script := strings.ReplaceAll(cmd.Script, hostpath.StageDir+"/", c.root+hostpath.StageDir+"/")
 	sh := exec.CommandContext(ctx, "sh", "-c", script)
 	in := cmd.Stdin
 	if c.cut != nil {
@@ -138,11 +139,11 @@ func TestPatchCmdlineRecords(t *testing.T) {
 	if err := patchCmdline(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	if got := readOr(path + BackupSuffix); got != bootLine {
+	if got := readOr(path + hostpath.CmdlineBackupSuffix); got != bootLine {
 		t.Errorf("backup = %q", got)
 	}
 	want := "k3sup_pi_cmdline=1\npath=" + path + "\nsha256=" + sha256Hex(patched) + "\nadded=cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n"
-	if got := readOr(root + CmdlineRecord); got != want {
+	if got := readOr(root + hostpath.CmdlineRecord); got != want {
 		t.Errorf("record = %q, want %q", got, want)
 	}
 	stale := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: "rootwait\n"}}
@@ -244,7 +245,7 @@ func TestRestoreCmdline(t *testing.T) {
 	if got := readOr(path); got != r.After {
 		t.Errorf("cmdline.txt = %q, want %q", got, r.After)
 	}
-	for _, gone := range []string{path + BackupSuffix, root + CmdlineRecord} {
+	for _, gone := range []string{path + hostpath.CmdlineBackupSuffix, root + hostpath.CmdlineRecord} {
 		if _, err := os.Stat(gone); !os.IsNotExist(err) {
 			t.Errorf("%s still there (%v)", gone, err)
 		}

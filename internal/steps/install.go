@@ -10,18 +10,9 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
-)
-
-// Paths on the hosts.
-const (
-	ConfigPath    = "/etc/rancher/k3s/config.yaml"
-	stageDir      = "/var/lib/k3sup-pi"
-	installScript = stageDir + "/install.sh"
-	k3sBinary     = "/usr/local/bin/k3s"
-	nodeTokenPath = "/var/lib/rancher/k3s/server/node-token"
-	kubeconfigK3s = "/etc/rancher/k3s/k3s.yaml"
 )
 
 // installer puts k3s on hosts from the inventory's install source.
@@ -63,19 +54,19 @@ func (in *installer) step(what, unit, script, hint string) step {
 // stage makes the installer (and offline, the binary) ready on the host.
 // Uploads are skipped when the host already has the same bytes.
 func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
-	mkdir := "mkdir -p /etc/rancher/k3s " + stageDir + " && chmod 0700 " + stageDir
+	mkdir := "mkdir -p /etc/rancher/k3s " + hostpath.StageDir + " && chmod 0700 " + hostpath.StageDir
 	if err := in.step("stage k3s", "", mkdir, "").run(ctx, n); err != nil {
 		return err
 	}
 	if in.src.Source != "offline" {
-		script := "curl -sfL --retry 3 -o " + installScript + ".tmp " + remote.ShellQuote(in.src.ScriptURL) +
-			" && mv -f " + installScript + ".tmp " + installScript
+		script := "curl -sfL --retry 3 -o " + hostpath.InstallScript + ".tmp " + remote.ShellQuote(in.src.ScriptURL) +
+			" && mv -f " + hostpath.InstallScript + ".tmp " + hostpath.InstallScript
 		hint := "that " + n.Conn.Name() + " reaches " + in.src.ScriptURL
 		return in.step("download the k3s installer from "+in.src.ScriptURL, "", script, hint).run(ctx, n)
 	}
 	for _, f := range []struct{ local, remote string }{
-		{filepath.Join(in.src.BundleDir, "k3s"), k3sBinary},
-		{filepath.Join(in.src.BundleDir, "install.sh"), installScript},
+		{filepath.Join(in.src.BundleDir, "k3s"), hostpath.K3sBinary},
+		{filepath.Join(in.src.BundleDir, "install.sh"), hostpath.InstallScript},
 	} {
 		uctx, cancel := context.WithTimeout(ctx, in.timeout)
 		changed, err := n.Conn.Upload(uctx, f.local, f.remote, 0o755)
@@ -107,7 +98,7 @@ func (in *installer) install(ctx context.Context, n *fleet.Node, role, hint stri
 			env = append(env, "INSTALL_K3S_CHANNEL="+remote.ShellQuote(in.channel))
 		}
 	}
-	script := strings.Join(env, " ") + " sh " + installScript
+	script := strings.Join(env, " ") + " sh " + hostpath.InstallScript
 	return in.step("install k3s ("+role+")", serviceName(role), script, hint).run(ctx, n)
 }
 
@@ -127,12 +118,12 @@ func serviceName(role string) string {
 func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, config []byte, p K3sPlan, join string) (string, error) {
 	if p.WriteConfig {
 		wctx, cancel := context.WithTimeout(ctx, in.timeout)
-		_, err := n.Conn.WriteFile(wctx, ConfigPath, config, 0o600)
+		_, err := n.Conn.WriteFile(wctx, hostpath.K3sConfig, config, 0o600)
 		cancel()
 		if err != nil {
-			return "", fmt.Errorf("write %s on %s: %w", ConfigPath, n.Conn.Name(), err)
+			return "", fmt.Errorf("write %s on %s: %w", hostpath.K3sConfig, n.Conn.Name(), err)
 		}
-		n.Note("wrote %s", ConfigPath)
+		n.Note("wrote %s", hostpath.K3sConfig)
 	}
 	svc := serviceName(role)
 	hint := initHint(n.Conn.Name())
@@ -176,13 +167,13 @@ var k3sVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+(-rc\d+)?\+k3s\d+$`)
 func (in *installer) installedVersion(ctx context.Context, n *fleet.Node) (string, error) {
 	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := n.Conn.Run(vctx, remote.Cmd{Script: k3sBinary + " --version"})
+	res, err := n.Conn.Run(vctx, remote.Cmd{Script: hostpath.K3sBinary + " --version"})
 	if err != nil {
-		return "", fmt.Errorf("read the version of %s: %w", k3sBinary, err) // the remote error names the host
+		return "", fmt.Errorf("read the version of %s: %w", hostpath.K3sBinary, err) // the remote error names the host
 	}
 	v := parseK3sVersion(string(res.Stdout))
 	if v == "" {
-		return "", fmt.Errorf("%s --version on %s printed no k3s version: %q", k3sBinary, n.Conn.Name(), clip(strings.TrimSpace(string(res.Stdout)), 200))
+		return "", fmt.Errorf("%s --version on %s printed no k3s version: %q", hostpath.K3sBinary, n.Conn.Name(), clip(strings.TrimSpace(string(res.Stdout)), 200))
 	}
 	if in.src.Source != "offline" && in.version != "" && v != in.version {
 		return "", fmt.Errorf("the installer put k3s %s on %s, the inventory asks for %s", v, n.Conn.Name(), in.version)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -42,7 +43,7 @@ func (h *k3sHost) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error
 	h.mu.Unlock()
 	s := cmd.Script
 	switch {
-	case s == k3sBinary+" --version":
+	case s == hostpath.K3sBinary+" --version":
 		return remote.Result{Stdout: []byte("k3s version " + h.disk + " (a1b2c3d4)\ngo version go1.23.4\n")}, nil
 	case strings.Contains(s, "journalctl"):
 		return remote.Result{Stdout: []byte(`time="2026-11-30T12:00:00Z" level=info msg="Waiting to retrieve agent configuration; server is not ready: Node password rejected, duplicate hostname"` +
@@ -69,7 +70,7 @@ func (h *k3sHost) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error
 }
 
 func (h *k3sHost) Upload(_ context.Context, local, remotePath string, _ fs.FileMode) (bool, error) {
-	if remotePath == k3sBinary {
+	if remotePath == hostpath.K3sBinary {
 		b, err := os.ReadFile(local)
 		if err != nil {
 			return false, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
@@ -41,5 +42,5 @@ func readK3sYAML(ctx context.Context, h inventory.Host, dial fleet.Dialer) ([]by
 		return nil, err // the dialer's errors name the host (remote.Dial)
 	}
 	defer c.Close()
-	return readRootFile(ctx, &fleet.Node{Host: h, Conn: c}, kubeconfigK3s)
+	return readRootFile(ctx, &fleet.Node{Host: h, Conn: c}, hostpath.K3sYAML)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig/kctest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -42,8 +43,8 @@ func TestFetchKubeconfigRefusesPlantedExec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newTestFleet(t, "", "s1", "s2", "s3")
-			f.Host("s1").SetFile(kubeconfigK3s, tt.first)
-			f.Host("s2").SetFile(kubeconfigK3s, kctest.YAML(t, p.Config()))
+			f.Host("s1").SetFile(hostpath.K3sYAML, tt.first)
+			f.Host("s2").SetFile(hostpath.K3sYAML, kctest.YAML(t, p.Config()))
 			var dialed []string
 			dial := func(ctx context.Context, h inventory.Host) (fleet.Conn, error) {
 				dialed = append(dialed, h.Name())
@@ -79,7 +80,7 @@ func TestUpWriteKubeconfigRefusesPlantedExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newTestFleet(t, "  kubeconfig: "+path+"\n", "s1")
-	f.Host("s1").SetFile(kubeconfigK3s, plantedK3sYAML(t))
+	f.Host("s1").SetFile(hostpath.K3sYAML, plantedK3sYAML(t))
 	err := f.upErr(Options{WriteKubeconfig: true})
 	if want := "kubeconfig: " + plantedMsg; err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant      %s", err, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
 
@@ -20,7 +21,7 @@ func (r *run) kubeconfigPhase() fleet.Phase {
 			if !r.opt.WriteKubeconfig || r.inv.Cluster.Kubeconfig == "" {
 				return nil, nil
 			}
-			y, err := readRootFile(ctx, r.servers[0], kubeconfigK3s)
+			y, err := readRootFile(ctx, r.servers[0], hostpath.K3sYAML)
 			if err != nil {
 				return nil, err
 			}

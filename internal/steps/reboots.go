@@ -8,6 +8,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -95,5 +96,5 @@ func notBackAdvice(f facts.Facts, patched bool) string {
 	}
 	return fmt.Sprintf("%s; it boots from %s, and k3sup-pi kept the line from before its change in %s%s: "+
 		"if the board does not boot, put its SD card in another computer and copy that backup over cmdline.txt",
-		check, f.CmdlinePath, f.CmdlinePath, BackupSuffix)
+		check, f.CmdlinePath, f.CmdlinePath, hostpath.CmdlineBackupSuffix)
 }

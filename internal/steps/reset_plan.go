@@ -12,6 +12,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -71,8 +72,8 @@ type resetProbe struct {
 }
 
 // resetProbedPaths are tested for existence on every host.
-var resetProbedPaths = []string{rsAgentUninstall, rsServerUninstall, k3sBinary, ConfigPath, rsEtcRancherK3s,
-	rsEtcRancherNode, rsK3sDataDir, stageDir}
+var resetProbedPaths = []string{rsAgentUninstall, rsServerUninstall, hostpath.K3sBinary, hostpath.K3sConfig, rsEtcRancherK3s,
+	rsEtcRancherNode, rsK3sDataDir, hostpath.StageDir}
 
 // resetProbeScript prints `path=P` for each existing probed path, and `dir=D` and
 // `entry=D/E` for the rancher directories and their entries.
@@ -149,16 +150,16 @@ func planReset(f facts.Facts, p resetProbe, node string, v clusterView, restore 
 func resetLeftovers(p resetProbe, uninstall bool) []string {
 	var out []string
 	if !uninstall {
-		for _, s := range []string{rsEtcRancherK3s, rsK3sDataDir, k3sBinary} {
+		for _, s := range []string{rsEtcRancherK3s, rsK3sDataDir, hostpath.K3sBinary} {
 			if p.present[s] {
 				out = append(out, s)
 			}
 		}
 	}
-	if p.present[ConfigPath] && !slices.Contains(out, rsEtcRancherK3s) {
-		out = append(out, ConfigPath)
+	if p.present[hostpath.K3sConfig] && !slices.Contains(out, rsEtcRancherK3s) {
+		out = append(out, hostpath.K3sConfig)
 	}
-	for _, s := range []string{rsEtcRancherNode, stageDir} {
+	for _, s := range []string{rsEtcRancherNode, hostpath.StageDir} {
 		if p.present[s] {
 			out = append(out, s)
 		}

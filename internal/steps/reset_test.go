@@ -11,6 +11,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 )
@@ -27,7 +28,7 @@ func probeOf(paths []string, dirs map[string][]string) resetProbe {
 }
 
 func TestPlanReset(t *testing.T) {
-	installedAgent := probeOf([]string{rsAgentUninstall, k3sBinary, ConfigPath, rsEtcRancherK3s, rsEtcRancherNode, rsK3sDataDir, stageDir},
+	installedAgent := probeOf([]string{rsAgentUninstall, hostpath.K3sBinary, hostpath.K3sConfig, rsEtcRancherK3s, rsEtcRancherNode, rsK3sDataDir, hostpath.StageDir},
 		map[string][]string{rsEtcRancher: {rsEtcRancherK3s, rsEtcRancherNode}, rsVarLibRancher: {rsK3sDataDir}})
 	agent := facts.Facts{K3sRole: "agent", CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true,
 		Cmdline: "root=/dev/mmcblk0p2 rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n", CmdlineBackup: "root=/dev/mmcblk0p2 rootwait\n"}
@@ -50,32 +51,32 @@ func TestPlanReset(t *testing.T) {
 		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), goes, false, ResetPlan{}, ""},
 		{"installed agent, whole cluster goes", agent, installedAgent, goes, true, ResetPlan{
 			Uninstall:   []string{rsAgentUninstall},
-			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher},
 			Cmdline:     fromBackup}, ""},
 		{"installed agent, cluster stays", agent, installedAgent, listed, false, ResetPlan{
 			DrainNode: "pi-a1", Uninstall: []string{rsAgentUninstall},
-			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
 		{"node never registered: its orphan secret goes", agent, installedAgent, unlisted, false, ResetPlan{
 			Uninstall:   []string{rsAgentUninstall},
-			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeletePassword: "pi-a1.node-password.k3s"}, ""},
 		{"cluster stays but no server runs: the node password is kept", agent, installedAgent, down, false, ResetPlan{
 			Uninstall:   []string{rsAgentUninstall},
-			Remove:      []string{ConfigPath, stageDir},
+			Remove:      []string{hostpath.K3sConfig, hostpath.StageDir},
 			RemoveEmpty: []string{rsVarLibRancher}}, ""},
 		{"both scripts: agent's first", facts.Facts{K3sRole: "server"}, probeOf([]string{rsServerUninstall, rsAgentUninstall}, nil), goes, false,
 			ResetPlan{Uninstall: []string{rsAgentUninstall, rsServerUninstall}}, ""},
-		{"staged, never installed", facts.Facts{}, probeOf([]string{k3sBinary, ConfigPath, rsEtcRancherK3s, stageDir},
+		{"staged, never installed", facts.Facts{}, probeOf([]string{hostpath.K3sBinary, hostpath.K3sConfig, rsEtcRancherK3s, hostpath.StageDir},
 			map[string][]string{rsEtcRancher: {rsEtcRancherK3s}}), goes, false,
-			ResetPlan{Remove: []string{rsEtcRancherK3s, k3sBinary, stageDir}, RemoveEmpty: []string{rsEtcRancher}}, ""},
-		{"foreign files keep /etc/rancher", facts.Facts{}, probeOf([]string{stageDir},
+			ResetPlan{Remove: []string{rsEtcRancherK3s, hostpath.K3sBinary, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}, ""},
+		{"foreign files keep /etc/rancher", facts.Facts{}, probeOf([]string{hostpath.StageDir},
 			map[string][]string{rsEtcRancher: {"/etc/rancher/rke2"}, rsVarLibRancher: {}}), goes, false,
-			ResetPlan{Remove: []string{stageDir}, RemoveEmpty: []string{rsVarLibRancher}}, ""},
+			ResetPlan{Remove: []string{hostpath.StageDir}, RemoveEmpty: []string{rsVarLibRancher}}, ""},
 		{"node left in the cluster, host already clean", facts.Facts{}, probeOf(nil, nil), listed, false,
 			ResetPlan{DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
-		{"unit without uninstall script", facts.Facts{K3sRole: "server"}, probeOf([]string{k3sBinary}, nil), goes, false,
+		{"unit without uninstall script", facts.Facts{K3sRole: "server"}, probeOf([]string{hostpath.K3sBinary}, nil), goes, false,
 			ResetPlan{}, "no k3s uninstall script"},
 	}
 	for _, tt := range tests {
@@ -100,7 +101,7 @@ func TestPlanReset(t *testing.T) {
 func TestParseResetProbe(t *testing.T) {
 	out := "path=/usr/local/bin/k3s\npath=/var/lib/k3sup-pi\ndir=/etc/rancher\nentry=/etc/rancher/k3s\nentry=/etc/rancher/node\ndir=/var/lib/rancher\nnoise\n"
 	got := parseResetProbe([]byte(out))
-	want := probeOf([]string{k3sBinary, stageDir}, map[string][]string{
+	want := probeOf([]string{hostpath.K3sBinary, hostpath.StageDir}, map[string][]string{
 		rsEtcRancher: {rsEtcRancherK3s, rsEtcRancherNode}, rsVarLibRancher: {}})
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseResetProbe = %#v, want %#v", got, want)
@@ -108,12 +109,12 @@ func TestParseResetProbe(t *testing.T) {
 }
 
 func TestResetScripts(t *testing.T) {
-	p := ResetPlan{Uninstall: []string{rsAgentUninstall}, Remove: []string{ConfigPath, stageDir}, RemoveEmpty: []string{rsEtcRancher}}
+	p := ResetPlan{Uninstall: []string{rsAgentUninstall}, Remove: []string{hostpath.K3sConfig, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}
 	tests := []struct {
 		name, script string
 		want         []string
 	}{
-		{"cleanup", resetCleanupScript(p), []string{"run " + rsAgentUninstall, "rm -rf " + ConfigPath + " " + stageDir, "rmdir /etc/rancher"}},
+		{"cleanup", resetCleanupScript(p), []string{"run " + rsAgentUninstall, "rm -rf " + hostpath.K3sConfig + " " + hostpath.StageDir, "rmdir /etc/rancher"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

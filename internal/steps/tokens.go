@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -53,9 +54,9 @@ func (r *run) checkClusterToken(ctx context.Context) error {
 	}
 	cur := r.joinToken
 	if cur == "" {
-		res, err := first.Conn.Run(ctx, remote.Cmd{Script: "if [ -e " + nodeTokenPath + " ]; then cat " + nodeTokenPath + "; fi", Sudo: true})
+		res, err := first.Conn.Run(ctx, remote.Cmd{Script: "if [ -e " + hostpath.NodeToken + " ]; then cat " + hostpath.NodeToken + "; fi", Sudo: true})
 		if err != nil {
-			return fmt.Errorf("read %s on %s: %w", nodeTokenPath, first.Conn.Name(), err)
+			return fmt.Errorf("read %s on %s: %w", hostpath.NodeToken, first.Conn.Name(), err)
 		}
 		cur = strings.TrimSpace(string(res.Stdout))
 		redact.Add(cur)
@@ -109,13 +110,13 @@ func (r *run) ensureToken() error {
 // readJoinToken reads the first server's node-token, which joining nodes use:
 // it pins the cluster CA, so a node never joins an impostor.
 func (r *run) readJoinToken(ctx context.Context) error {
-	out, err := readRootFile(ctx, r.servers[0], nodeTokenPath)
+	out, err := readRootFile(ctx, r.servers[0], hostpath.NodeToken)
 	if err != nil {
 		return err
 	}
 	tok := strings.TrimSpace(string(out))
 	if !strings.HasPrefix(tok, "K10") {
-		return fmt.Errorf("%s on %s does not hold a k3s node token", nodeTokenPath, r.servers[0].Conn.Name())
+		return fmt.Errorf("%s on %s does not hold a k3s node token", hostpath.NodeToken, r.servers[0].Conn.Name())
 	}
 	redact.Add(tok)
 	r.joinToken = tok
@@ -124,7 +125,7 @@ func (r *run) readJoinToken(ctx context.Context) error {
 
 // configToken reads the token from the first server's current config.yaml.
 func configToken(ctx context.Context, n *fleet.Node) (string, error) {
-	out, err := readRootFile(ctx, n, ConfigPath)
+	out, err := readRootFile(ctx, n, hostpath.K3sConfig)
 	if err != nil {
 		return "", err
 	}
@@ -132,7 +133,7 @@ func configToken(ctx context.Context, n *fleet.Node) (string, error) {
 		Token string `yaml:"token"`
 	}
 	if err := yaml.Unmarshal(out, &cfg); err != nil {
-		return "", fmt.Errorf("read %s on %s: %w", ConfigPath, n.Conn.Name(), err)
+		return "", fmt.Errorf("read %s on %s: %w", hostpath.K3sConfig, n.Conn.Name(), err)
 	}
 	return cfg.Token, nil
 }

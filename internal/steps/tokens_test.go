@@ -10,6 +10,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
@@ -26,9 +27,9 @@ func (h *tokenHost) Name() string { return "pi-01" }
 func (h *tokenHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
 	h.ran = append(h.ran, cmd.Script)
 	switch {
-	case strings.Contains(cmd.Script, ConfigPath):
+	case strings.Contains(cmd.Script, hostpath.K3sConfig):
 		return remote.Result{Stdout: []byte(h.config)}, nil
-	case strings.Contains(cmd.Script, nodeTokenPath):
+	case strings.Contains(cmd.Script, hostpath.NodeToken):
 		return remote.Result{Stdout: []byte(h.nodeToken)}, nil
 	}
 	return remote.Result{}, errors.New("unexpected command " + cmd.Script)
