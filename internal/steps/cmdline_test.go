@@ -1,61 +1,18 @@
 package steps
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
-
-// localConn runs scripts with sh on this machine, as a host would, with every
-// absolute path of /var/lib/k3sup-pi moved below root. cut, when set, decides
-// what the script gets on stdin (a connection whose input stops early).
-type localConn struct {
-	root string
-	cut  func([]byte) []byte
-}
-
-func (c *localConn) Name() string { return "pi-local" }
-
-func (c *localConn) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	script := strings.ReplaceAll(cmd.Script, hostpath.StageDir+"/", c.root+hostpath.StageDir+"/")
-	sh := exec.CommandContext(ctx, "sh", "-c", script)
-	in := cmd.Stdin
-	if c.cut != nil {
-		in = c.cut(in)
-	}
-	sh.Stdin = bytes.NewReader(in)
-	var out, stderr bytes.Buffer
-	sh.Stdout, sh.Stderr = &out, &stderr
-	err := sh.Run()
-	res := remote.Result{Stdout: out.Bytes(), Stderr: stderr.Bytes()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-		return res, &remote.ExitError{Host: c.Name(), ExitCode: res.ExitCode, Stderr: stderr.String()}
-	}
-	return res, err
-}
-
-func (c *localConn) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
-	return false, errors.New("not used")
-}
-func (c *localConn) Upload(context.Context, string, string, fs.FileMode) (bool, error) {
-	return false, errors.New("not used")
-}
-func (c *localConn) Reboot(context.Context, time.Duration) error { return errors.New("not used") }
-func (c *localConn) Close() error                                { return nil }
 
 const (
 	bootLine = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
@@ -91,7 +48,7 @@ func readOr(path string) string {
 func TestPatchCmdlineCutShort(t *testing.T) {
 	for _, keep := range []int{0, 40} {
 		root, path := bootDir(t, bootLine)
-		n := &fleet.Node{Conn: &localConn{root: root, cut: func(in []byte) []byte { return in[:keep] }},
+		n := &fleet.Node{Conn: &fleettest.Local{Root: root, Cut: func(in []byte) []byte { return in[:keep] }},
 			Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 		err := patchCmdline(context.Background(), n)
 		if err == nil || !strings.Contains(err.Error(), "nothing replaced") {
@@ -118,7 +75,7 @@ func TestPatchCmdlineNoFixedTempName(t *testing.T) {
 	if err := os.Symlink(victim, path+".k3sup-pi.tmp"); err != nil {
 		t.Fatal(err)
 	}
-	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &fleettest.Local{Root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := patchCmdline(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +92,7 @@ func TestPatchCmdlineNoFixedTempName(t *testing.T) {
 func TestPatchCmdlineRecords(t *testing.T) {
 	root, path := bootDir(t, bootLine)
 	patched := strings.TrimSuffix(bootLine, "\n") + cgFlags + "\n"
-	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &fleettest.Local{Root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := patchCmdline(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +103,7 @@ func TestPatchCmdlineRecords(t *testing.T) {
 	if got := readOr(root + hostpath.CmdlineRecord); got != want {
 		t.Errorf("record = %q, want %q", got, want)
 	}
-	stale := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: "rootwait\n"}}
+	stale := &fleet.Node{Conn: &fleettest.Local{Root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: "rootwait\n"}}
 	if err := patchCmdline(context.Background(), stale); err == nil || !strings.Contains(err.Error(), "changed while k3sup-pi was running") {
 		t.Errorf("stale facts: err = %v", err)
 	}
@@ -223,7 +180,7 @@ func TestPlanCmdlineRestore(t *testing.T) {
 func TestRestoreCmdline(t *testing.T) {
 	patched := strings.TrimSuffix(bootLine, "\n") + cgFlags + "\n"
 	root, path := bootDir(t, patched)
-	n := &fleet.Node{Conn: &localConn{root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
+	n := &fleet.Node{Conn: &fleettest.Local{Root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: bootLine}}
 	if err := os.WriteFile(path, []byte(bootLine), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -96,7 +97,7 @@ func TestMeasureRunsTheScript(t *testing.T) {
 	inv.Cluster.ServerConfig = map[string]any{"data-dir": filepath.Join(parent, "rancher", "k3s")}
 	inv.Hosts = []inventory.Host{{Address: "10.0.0.1", Role: "server"}, {Address: "10.0.0.2", Role: "server"}}
 	r := &run{inv: inv, opt: Options{Log: &nopLog{}}}
-	n := &fleet.Node{Host: inv.Hosts[0], Conn: &shConn{name: "local", path: os.Getenv("PATH")}}
+	n := &fleet.Node{Host: inv.Hosts[0], Conn: &fleettest.Local{}}
 	s := r.measure(context.Background(), n)
 	if s.Err != "" || s.IOPS <= 0 || s.Writes <= 0 || s.Writes > fsyncWrites {
 		t.Fatalf("measure: %+v", s)

@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 func TestClassifyProbe(t *testing.T) {
@@ -184,33 +182,6 @@ func TestJoinRefused(t *testing.T) {
 	}
 }
 
-// shConn runs scripts with the local sh, with a stub curl first in PATH.
-type shConn struct {
-	name string
-	path string
-}
-
-func (c *shConn) Name() string { return c.name }
-func (c *shConn) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	x := exec.CommandContext(ctx, "sh", "-c", cmd.Script)
-	x.Env = append(os.Environ(), "PATH="+c.path)
-	out, err := x.Output()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code, err = ee.ExitCode(), nil
-	}
-	return remote.Result{Stdout: out, ExitCode: code}, err
-}
-func (c *shConn) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
-	return false, errors.New("not supported")
-}
-func (c *shConn) Upload(context.Context, string, string, fs.FileMode) (bool, error) {
-	return false, errors.New("not supported")
-}
-func (c *shConn) Reboot(context.Context, time.Duration) error { return errors.New("not supported") }
-func (c *shConn) Close() error                                { return nil }
-
 // stubCurl writes a curl that answers by target address: .1 listens, .2
 // refuses, .3 drops.
 func stubCurl(t *testing.T) string {
@@ -241,7 +212,7 @@ func (l *nopLog) Warnf(format string, args ...any) {
 func TestCheckReachThroughTheScript(t *testing.T) {
 	path := stubCurl(t)
 	mk := func(addr, name, role string) *fleet.Node {
-		return &fleet.Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &shConn{name: name, path: path}}
+		return &fleet.Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &fleettest.Local{Host: name, PATH: path}}
 	}
 	tests := []struct {
 		name    string
