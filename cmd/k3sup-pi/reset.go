@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/reset"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -81,7 +81,7 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 		return err
 	}
 	p := ui.New(s.Err)
-	res, err := steps.Reset(ctx, steps.ResetOptions{
+	res, err := reset.Run(ctx, reset.Options{
 		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
 		Hosts: o.Hosts, RestoreCmdline: o.RestoreCmdline, DryRun: o.DryRun, Confirm: confirm,
 	})
@@ -93,14 +93,14 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 
 // confirmer returns the question asked before any change: none with --yes or
 // --dry-run; on a terminal, a y/N prompt; without one, a usage error.
-func (o *resetOptions) confirmer(s streams) (func(*steps.ResetResult) error, error) {
+func (o *resetOptions) confirmer(s streams) (func(*reset.Result) error, error) {
 	if o.Yes || o.DryRun {
 		return nil, nil
 	}
 	if !isTerminal(s.In) {
 		return nil, &usageError{msg: "reset: no terminal to confirm on; pass --yes to reset without asking (or --dry-run to see what would be done)"}
 	}
-	return func(plan *steps.ResetResult) error { return askReset(s.In, s.Err, plan) }, nil
+	return func(plan *reset.Result) error { return askReset(s.In, s.Err, plan) }, nil
 }
 
 // isTerminal reports whether r is a terminal.
@@ -114,7 +114,7 @@ var errNotConfirmed = errors.New("reset: not confirmed; nothing was changed")
 
 // askReset shows the cmdline.txt lines that change, asks "Reset N hosts
 // (list)? [y/N]" on w and reads the answer from r.
-func askReset(r io.Reader, w io.Writer, plan *steps.ResetResult) error {
+func askReset(r io.Reader, w io.Writer, plan *reset.Result) error {
 	var hosts []string
 	for _, h := range plan.Hosts {
 		if len(h.Actions) > 0 {
@@ -137,7 +137,7 @@ func askReset(r io.Reader, w io.Writer, plan *steps.ResetResult) error {
 }
 
 // printReset shows what was (or would be) done on each host.
-func printReset(p *ui.Printer, res *steps.ResetResult, dryRun bool) {
+func printReset(p *ui.Printer, res *reset.Result, dryRun bool) {
 	head := "DONE"
 	if dryRun {
 		head = "WOULD DO"
@@ -162,7 +162,7 @@ func printReset(p *ui.Printer, res *steps.ResetResult, dryRun bool) {
 }
 
 // describeReset says in words what happened (or would happen) on one host.
-func describeReset(h steps.ResetHost, dryRun bool) string {
+func describeReset(h reset.Host, dryRun bool) string {
 	switch {
 	case len(h.Actions) == 0:
 		return "already clean"
@@ -173,7 +173,7 @@ func describeReset(h steps.ResetHost, dryRun bool) string {
 }
 
 // changedNow counts the hosts where something was done (not just planned).
-func changedNow(res *steps.ResetResult) int {
+func changedNow(res *reset.Result) int {
 	n := 0
 	for _, h := range res.Hosts {
 		if len(h.Actions) > 0 && !h.Pending {
@@ -184,7 +184,7 @@ func changedNow(res *steps.ResetResult) int {
 }
 
 // cmdlineLines shows, per host whose cmdline.txt changes, its line before and after.
-func cmdlineLines(res *steps.ResetResult) []string {
+func cmdlineLines(res *reset.Result) []string {
 	var out []string
 	for _, h := range res.Hosts {
 		c := h.Cmdline

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/reset"
 	"github.com/spf13/cobra"
 )
 
@@ -49,8 +49,8 @@ func TestAskReset(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.answer, func(t *testing.T) {
 			var w bytes.Buffer
-			plan := &steps.ResetResult{Hosts: []steps.ResetHost{
-				{Host: "pi-1", Actions: []string{"run k3s-uninstall.sh"}, Cmdline: &steps.CmdlineRestore{
+			plan := &reset.Result{Hosts: []reset.Host{
+				{Host: "pi-1", Actions: []string{"run k3s-uninstall.sh"}, Cmdline: &reset.CmdlineRestore{
 					Path: "/boot/firmware/cmdline.txt", Before: "root=PARTUUID=new rootwait cgroup_memory=1\n", After: "root=PARTUUID=new rootwait\n"}},
 				{Host: "pi-2", Actions: []string{"run k3s-agent-uninstall.sh"}},
 				{Host: "pi-3"},
@@ -71,15 +71,15 @@ func TestAskReset(t *testing.T) {
 func TestDescribeReset(t *testing.T) {
 	tests := []struct {
 		name   string
-		h      steps.ResetHost
+		h      reset.Host
 		dryRun bool
 		want   string
 	}{
-		{"clean", steps.ResetHost{}, false, "already clean"},
-		{"clean, dry run", steps.ResetHost{}, true, "already clean"},
-		{"done", steps.ResetHost{Actions: []string{"ran k3s-uninstall.sh", "rebooted"}}, false, "ran k3s-uninstall.sh; rebooted"},
-		{"planned", steps.ResetHost{Actions: []string{"run k3s-uninstall.sh"}, Pending: true}, true, "run k3s-uninstall.sh"},
-		{"not reached", steps.ResetHost{Actions: []string{"run k3s-uninstall.sh"}, Pending: true}, false, "not reached; planned: run k3s-uninstall.sh"},
+		{"clean", reset.Host{}, false, "already clean"},
+		{"clean, dry run", reset.Host{}, true, "already clean"},
+		{"done", reset.Host{Actions: []string{"ran k3s-uninstall.sh", "rebooted"}}, false, "ran k3s-uninstall.sh; rebooted"},
+		{"planned", reset.Host{Actions: []string{"run k3s-uninstall.sh"}, Pending: true}, true, "run k3s-uninstall.sh"},
+		{"not reached", reset.Host{Actions: []string{"run k3s-uninstall.sh"}, Pending: true}, false, "not reached; planned: run k3s-uninstall.sh"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

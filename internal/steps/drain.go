@@ -14,11 +14,9 @@ func (r *run) drains(n *fleet.Node, p K3sPlan) bool {
 	return r.inv.Cluster.DrainOnUpgrade && p.Install && n.Facts.K3sVersion != ""
 }
 
-// Drain timeouts: an upgrade waits longer for pods to leave than a reset.
-const (
-	upgradeDrainTimeout = 300 * time.Second
-	resetDrainTimeout   = 120 * time.Second
-)
+// upgradeDrainTimeout bounds the drain before an upgrade: longer than
+// reset's, pods get time to leave.
+const upgradeDrainTimeout = 300 * time.Second
 
 // drain drains a node before its upgrade and records it.
 func (r *run) drain(ctx context.Context, n *fleet.Node, skip *fleet.Node) error {

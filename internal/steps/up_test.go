@@ -2,9 +2,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,24 +42,7 @@ func (f *testFleet) add(name string) {
 // inventory is the fleet's inventory, with the cluster keys given.
 func (f *testFleet) inventory() *inventory.Inventory {
 	f.t.Helper()
-	var b strings.Builder
-	b.WriteString("cluster:\n  name: pi-lab\n  batch_size: 2\n  concurrency: 4\n  ready_timeout: 5s\n" + f.config + "ssh:\n  config_file: none\nhosts:\n")
-	for _, n := range f.names {
-		role := "agent"
-		if n[0] == 's' {
-			role = "server"
-		}
-		fmt.Fprintf(&b, "  - {address: %s, role: %s, hostname: %s}\n", f.addr[n], role, n)
-	}
-	path := filepath.Join(f.dir, "inventory.yml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		f.t.Fatal(err)
-	}
-	inv, err := inventory.Load(path)
-	if err != nil {
-		f.t.Fatalf("inventory:\n%s\n%v", b.String(), err)
-	}
-	return inv
+	return fleettest.Inventory(f.t, f.dir, f.config, f.names...)
 }
 
 // up runs Up against the fleet and fails the test on an error.
@@ -132,3 +112,9 @@ func each(names []string, what string) []string {
 	}
 	return out
 }
+
+type resetQuietLog struct{}
+
+func (resetQuietLog) Phase(string)                 {}
+func (resetQuietLog) Hostf(string, string, ...any) {}
+func (resetQuietLog) Warnf(string, ...any)         {}

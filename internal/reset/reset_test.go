@@ -1,7 +1,8 @@
-package steps
+package reset
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -9,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
@@ -44,40 +47,40 @@ func TestPlanReset(t *testing.T) {
 		p       resetProbe
 		view    clusterView
 		restore bool
-		want    ResetPlan
+		want    Plan
 		wantErr string
 	}{
-		{"clean host", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt"}, probeOf(nil, nil), goes, true, ResetPlan{}, ""},
-		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), goes, false, ResetPlan{}, ""},
-		{"installed agent, whole cluster goes", agent, installedAgent, goes, true, ResetPlan{
+		{"clean host", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt"}, probeOf(nil, nil), goes, true, Plan{}, ""},
+		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), goes, false, Plan{}, ""},
+		{"installed agent, whole cluster goes", agent, installedAgent, goes, true, Plan{
 			Uninstall:   []string{rsAgentUninstall},
 			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher},
 			Cmdline:     fromBackup}, ""},
-		{"installed agent, cluster stays", agent, installedAgent, listed, false, ResetPlan{
+		{"installed agent, cluster stays", agent, installedAgent, listed, false, Plan{
 			DrainNode: "pi-a1", Uninstall: []string{rsAgentUninstall},
 			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
-		{"node never registered: its orphan secret goes", agent, installedAgent, unlisted, false, ResetPlan{
+		{"node never registered: its orphan secret goes", agent, installedAgent, unlisted, false, Plan{
 			Uninstall:   []string{rsAgentUninstall},
 			Remove:      []string{hostpath.K3sConfig, rsEtcRancherNode, hostpath.StageDir},
 			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeletePassword: "pi-a1.node-password.k3s"}, ""},
-		{"cluster stays but no server runs: the node password is kept", agent, installedAgent, down, false, ResetPlan{
+		{"cluster stays but no server runs: the node password is kept", agent, installedAgent, down, false, Plan{
 			Uninstall:   []string{rsAgentUninstall},
 			Remove:      []string{hostpath.K3sConfig, hostpath.StageDir},
 			RemoveEmpty: []string{rsVarLibRancher}}, ""},
 		{"both scripts: agent's first", facts.Facts{K3sRole: "server"}, probeOf([]string{rsServerUninstall, rsAgentUninstall}, nil), goes, false,
-			ResetPlan{Uninstall: []string{rsAgentUninstall, rsServerUninstall}}, ""},
+			Plan{Uninstall: []string{rsAgentUninstall, rsServerUninstall}}, ""},
 		{"staged, never installed", facts.Facts{}, probeOf([]string{hostpath.K3sBinary, hostpath.K3sConfig, rsEtcRancherK3s, hostpath.StageDir},
 			map[string][]string{rsEtcRancher: {rsEtcRancherK3s}}), goes, false,
-			ResetPlan{Remove: []string{rsEtcRancherK3s, hostpath.K3sBinary, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}, ""},
+			Plan{Remove: []string{rsEtcRancherK3s, hostpath.K3sBinary, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}, ""},
 		{"foreign files keep /etc/rancher", facts.Facts{}, probeOf([]string{hostpath.StageDir},
 			map[string][]string{rsEtcRancher: {"/etc/rancher/rke2"}, rsVarLibRancher: {}}), goes, false,
-			ResetPlan{Remove: []string{hostpath.StageDir}, RemoveEmpty: []string{rsVarLibRancher}}, ""},
+			Plan{Remove: []string{hostpath.StageDir}, RemoveEmpty: []string{rsVarLibRancher}}, ""},
 		{"node left in the cluster, host already clean", facts.Facts{}, probeOf(nil, nil), listed, false,
-			ResetPlan{DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
+			Plan{DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
 		{"unit without uninstall script", facts.Facts{K3sRole: "server"}, probeOf([]string{hostpath.K3sBinary}, nil), goes, false,
-			ResetPlan{}, "no k3s uninstall script"},
+			Plan{}, "no k3s uninstall script"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +112,7 @@ func TestParseResetProbe(t *testing.T) {
 }
 
 func TestResetScripts(t *testing.T) {
-	p := ResetPlan{Uninstall: []string{rsAgentUninstall}, Remove: []string{hostpath.K3sConfig, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}
+	p := Plan{Uninstall: []string{rsAgentUninstall}, Remove: []string{hostpath.K3sConfig, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}
 	tests := []struct {
 		name, script string
 		want         []string
@@ -128,26 +131,62 @@ func TestResetScripts(t *testing.T) {
 }
 
 func TestResetUnknownHost(t *testing.T) {
-	f := newTestFleet(t, "", "s1", "a1")
-	_, err := f.reset(ResetOptions{Hosts: []string{"nope"}})
+	f := newTestFleet(t, false, "s1", "a1")
+	_, err := f.reset(Options{Hosts: []string{"nope"}})
 	var unknown *inventory.SelectError
 	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
 }
 
-type resetQuietLog struct{}
+type quietLog struct{}
 
-func (resetQuietLog) Phase(string)                 {}
-func (resetQuietLog) Hostf(string, string, ...any) {}
-func (resetQuietLog) Warnf(string, ...any)         {}
+func (quietLog) Phase(string)                 {}
+func (quietLog) Hostf(string, string, ...any) {}
+func (quietLog) Warnf(string, ...any)         {}
 
-// reset runs Reset against the fleet.
-func (f *testFleet) reset(opt ResetOptions) (*ResetResult, error) {
-	opt.Inventory = f.inventory()
+// testFleet is hosts with k3s installed by an earlier up (servers named s*,
+// agents a*), their cmdline.txt patched with a backup kept; or fresh ones.
+type testFleet struct {
+	*fleettest.Fleet
+	inv *inventory.Inventory
+}
+
+func newTestFleet(t *testing.T, installed bool, names ...string) *testFleet {
+	f := &testFleet{Fleet: fleettest.New(t), inv: fleettest.Inventory(t, t.TempDir(), "", names...)}
+	fixture := fleettest.Fixture(t, "pi4-bookworm-arm64.txt")
+	for _, n := range names {
+		h := f.Add(n, fixture)
+		h.Set("hostname", n)
+		if !installed {
+			continue
+		}
+		orig, _ := hex.DecodeString(h.Fact("cmdline_hex"))
+		patched, _, err := cmdline.Patch(string(orig))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Set("cmdline_hex", hex.EncodeToString([]byte(patched)), "cmdline_bak", "1", "cmdline_bak_hex", hex.EncodeToString(orig), "memory_cgroup", "1")
+		h.Running(map[bool]string{true: "server", false: "agent"}[n[0] == 's'], "v1.31.4+k3s1")
+	}
+	return f
+}
+
+// reset runs Run against the fleet.
+func (f *testFleet) reset(opt Options) (*Result, error) {
+	opt.Inventory = f.inv
 	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
-	opt.Log = resetQuietLog{}
-	return Reset(context.Background(), opt)
+	opt.Log = quietLog{}
+	return Run(context.Background(), opt)
+}
+
+// each is "name: what" for every name.
+func each(names []string, what string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + ": " + what
+	}
+	return out
 }
 
 // sameSet fails unless got and want hold the same lines, in any order.
@@ -159,7 +198,7 @@ func sameSet(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// TestResetOrder resets a cluster that up built on the fake fleet.
+// TestResetOrder resets a cluster on the fake fleet.
 func TestResetOrder(t *testing.T) {
 	names := []string{"s1", "s2", "s3", "a1", "a2"}
 	undo := func(ns ...string) []string {
@@ -190,13 +229,9 @@ func TestResetOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newTestFleet(t, "", names...)
-			if tt.up {
-				f.up(Options{})
-			}
-			f.Reset()
+			f := newTestFleet(t, tt.up, names...)
 			var asked []string
-			res, err := f.reset(ResetOptions{Hosts: tt.hosts, RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *ResetResult) error {
+			res, err := f.reset(Options{Hosts: tt.hosts, RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *Result) error {
 				for _, h := range p.Hosts {
 					if len(h.Actions) > 0 {
 						asked = append(asked, h.Host)
@@ -207,7 +242,7 @@ func TestResetOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := f.changing()
+			got := f.Changing()
 			for i, g := range tt.want {
 				if len(got) < len(g) {
 					t.Fatalf("group %d: got only %q, want %q", i, got, g)

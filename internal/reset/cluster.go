@@ -1,4 +1,4 @@
-package steps
+package reset
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func passwordSecret(node string) string { return strings.ToLower(node) + ".node-
 // view reads the cluster's nodes and node-password secrets from a server that
 // stays, when one runs k3s. When every server is reset the cluster goes with
 // them: there is nothing to drain or delete.
-func (r *reset) view(ctx context.Context) (clusterView, error) {
+func (r *resetter) view(ctx context.Context) (clusterView, error) {
 	v := clusterView{stays: len(r.cl.Servers) > 0}
 	if !slices.ContainsFunc(r.cl.Servers, func(n *fleet.Node) bool { return n.Facts.ServiceActive }) {
 		return v, nil
@@ -55,7 +55,7 @@ func (r *reset) view(ctx context.Context) (clusterView, error) {
 // the host can join again under the same name with a new password. When no
 // server that stays runs k3s, neither can be deleted: the host keeps
 // /etc/rancher/node, whose password lets it rejoin under that name.
-func (v clusterView) leave(plan *ResetPlan, node string, uninstall bool) {
+func (v clusterView) leave(plan *Plan, node string, uninstall bool) {
 	if !v.stays {
 		return
 	}

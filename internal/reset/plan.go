@@ -1,4 +1,4 @@
-package steps
+package reset
 
 import (
 	"bufio"
@@ -17,9 +17,9 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
-// ResetPlan is what reset does on one host, decided from its facts and a probe
+// Plan is what reset does on one host, decided from its facts and a probe
 // of the paths k3s and k3sup-pi leave behind.
-type ResetPlan struct {
+type Plan struct {
 	DrainNode      string          // drain this node before the uninstall (the cluster stays)
 	Uninstall      []string        // k3s uninstall scripts to run, the agent's first
 	Remove         []string        // resetLeftovers removed after the uninstall
@@ -30,13 +30,13 @@ type ResetPlan struct {
 }
 
 // Empty reports whether the host has nothing to reset.
-func (p ResetPlan) Empty() bool {
+func (p Plan) Empty() bool {
 	return p.DrainNode == "" && len(p.Uninstall) == 0 && len(p.Remove) == 0 &&
 		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.DeletePassword == "" && p.Cmdline == nil
 }
 
 // Actions says in words what the plan does, in order.
-func (p ResetPlan) Actions() []string {
+func (p Plan) Actions() []string {
 	var out []string
 	if p.DrainNode != "" {
 		out = append(out, "drain node "+p.DrainNode)
@@ -121,8 +121,8 @@ func probeReset(ctx context.Context, n *fleet.Node) (resetProbe, error) {
 
 // planReset decides what reset does on a host from its facts and probe, and how
 // its node leaves the cluster when that stays (see clusterView.leave).
-func planReset(f facts.Facts, p resetProbe, node string, v clusterView, restore bool) (ResetPlan, error) {
-	var plan ResetPlan
+func planReset(f facts.Facts, p resetProbe, node string, v clusterView, restore bool) (Plan, error) {
+	var plan Plan
 	for _, s := range []string{rsAgentUninstall, rsServerUninstall} {
 		if p.present[s] {
 			plan.Uninstall = append(plan.Uninstall, s)
@@ -169,7 +169,7 @@ func resetLeftovers(p resetProbe, uninstall bool) []string {
 
 // resetEmptiedDirs are the rancher directories that hold nothing but what the plan
 // removes: they exist only for k3s, so they go too.
-func resetEmptiedDirs(p resetProbe, plan ResetPlan) []string {
+func resetEmptiedDirs(p resetProbe, plan Plan) []string {
 	gone := map[string]bool{}
 	for _, r := range plan.Remove {
 		gone[r] = true
@@ -192,7 +192,7 @@ func resetEmptiedDirs(p resetProbe, plan ResetPlan) []string {
 
 // resetCleanupScript runs the uninstall scripts, removes the resetLeftovers and the
 // emptied directories. A failing uninstall prints the tail of its output.
-func resetCleanupScript(p ResetPlan) string {
+func resetCleanupScript(p Plan) string {
 	var b strings.Builder
 	b.WriteString("set -e\n")
 	b.WriteString(`run() { if ! out=$("$1" 2>&1); then printf '%s\n' "$out" | tail -n 20 >&2; echo "$1 failed" >&2; exit 1; fi; }` + "\n")
@@ -210,12 +210,12 @@ func resetCleanupScript(p ResetPlan) string {
 }
 
 // reset is the state of one `reset` run.
-type reset struct {
-	opt     ResetOptions
+type resetter struct {
+	opt     Options
 	nodes   []*fleet.Node // every connected host: the selected ones and the servers that stay
 	order   []*fleet.Node // the selected hosts in reset order
 	cl      *kube.Client
 	mu      sync.Mutex // guards plans and results while hosts run in parallel
-	plans   map[*fleet.Node]ResetPlan
-	results map[*fleet.Node]*ResetHost // hosts whose reset began
+	plans   map[*fleet.Node]Plan
+	results map[*fleet.Node]*Host // hosts whose reset began
 }

@@ -1,17 +1,17 @@
-package steps
+// Package reset undoes what `k3sup-pi up` did on the selected hosts: it
+// drains and deletes their nodes while the cluster stays, runs k3s's uninstall
+// scripts, removes k3sup-pi's files and, when asked, restores cmdline.txt.
+package reset
 
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 // Paths that `reset` looks at. The uninstall scripts are k3s's own; the rest
@@ -26,8 +26,8 @@ const (
 	rsK3sDataDir      = "/var/lib/rancher/k3s"
 )
 
-// ResetOptions drive one `reset` run.
-type ResetOptions struct {
+// Options drive one `reset` run.
+type Options struct {
 	Inventory      *inventory.Inventory
 	Dial           fleet.Dialer
 	Log            fleet.Logger
@@ -37,17 +37,17 @@ type ResetOptions struct {
 	// Confirm is asked, after planning and before any change, with the plan
 	// (the hosts with something to reset, and the cmdline.txt lines before and
 	// after); an error stops the run. nil = no question.
-	Confirm func(plan *ResetResult) error
+	Confirm func(plan *Result) error
 }
 
-// ResetResult is what a reset did (or, in a dry run, would do), per host in
+// Result is what a reset did (or, in a dry run, would do), per host in
 // the order the hosts were reset.
-type ResetResult struct {
-	Hosts []ResetHost
+type Result struct {
+	Hosts []Host
 }
 
-// ResetHost is one host's part of a reset.
-type ResetHost struct {
+// Host is one host's part of a reset.
+type Host struct {
 	Host    string
 	Role    string
 	Node    string
@@ -59,7 +59,7 @@ type ResetHost struct {
 }
 
 // Changed counts the hosts with at least one action.
-func (r *ResetResult) Changed() int {
+func (r *Result) Changed() int {
 	n := 0
 	for _, h := range r.Hosts {
 		if len(h.Actions) > 0 {
@@ -69,15 +69,18 @@ func (r *ResetResult) Changed() int {
 	return n
 }
 
-// Reset removes k3s and what k3sup-pi wrote from the selected hosts: agents
+// drainTimeout bounds the drain of a node that leaves a cluster that stays.
+const drainTimeout = 120 * time.Second
+
+// Run removes k3s and what k3sup-pi wrote from the selected hosts: agents
 // first, in parallel, then servers one at a time with the init server last.
 // When servers stay, each node is drained before and deleted after its uninstall.
-func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
+func Run(ctx context.Context, opt Options) (*Result, error) {
 	selected, staying, err := selectHosts(opt.Inventory, opt.Hosts)
 	if err != nil {
 		return nil, err
 	}
-	r := &reset{opt: opt, plans: map[*fleet.Node]ResetPlan{}, results: map[*fleet.Node]*ResetHost{}}
+	r := &resetter{opt: opt, plans: map[*fleet.Node]Plan{}, results: map[*fleet.Node]*Host{}}
 	opt.Log.Phase("connect and gather facts")
 	r.nodes, err = fleet.Connect(ctx, append(slices.Clone(selected), staying...), opt.Dial, opt.Inventory.Cluster.Concurrency)
 	if err != nil {
@@ -149,7 +152,7 @@ func resetOrder(nodes []*fleet.Node) []*fleet.Node {
 
 // plan probes every selected host and plans its reset; the cluster's nodes are
 // read from a server that stays, when one runs k3s.
-func (r *reset) plan(ctx context.Context) error {
+func (r *resetter) plan(ctx context.Context) error {
 	view, err := r.view(ctx)
 	if err != nil {
 		return err
@@ -175,10 +178,10 @@ func (r *reset) plan(ctx context.Context) error {
 }
 
 // result reports each host's actions: planned before apply, done after.
-func (r *reset) result() *ResetResult {
-	res := &ResetResult{}
+func (r *resetter) result() *Result {
+	res := &Result{}
 	for _, n := range r.order {
-		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions(), Cmdline: r.plans[n].Cmdline}
+		h := Host{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions(), Cmdline: r.plans[n].Cmdline}
 		h.Pending = len(h.Actions) > 0
 		if done, ok := r.results[n]; ok {
 			h.Actions, h.Pending = done.Actions, false
@@ -190,7 +193,7 @@ func (r *reset) result() *ResetResult {
 
 // apply resets agents (in parallel), then servers (one at a time), then
 // reboots the hosts whose cmdline.txt was restored, all together.
-func (r *reset) apply(ctx context.Context) error {
+func (r *resetter) apply(ctx context.Context) error {
 	isServer := func(n *fleet.Node) bool { return n.Host.Role == inventory.RoleServer }
 	hasPlan := func(n *fleet.Node) bool { return !r.plans[n].Empty() }
 	order := func() []*fleet.Node { return r.order }
@@ -210,97 +213,4 @@ func (r *reset) apply(ctx context.Context) error {
 			}},
 		fleet.Phase{Title: "reboot (cmdline.txt restored)", Select: fleet.Selected(order, func(n *fleet.Node) bool { return r.plans[n].Cmdline.Changes() }),
 			Run: r.reboot})
-}
-
-// resetHost drains, uninstalls, cleans, deletes the node and restores
-// cmdline.txt on one host, as its plan says.
-func (r *reset) resetHost(ctx context.Context, n *fleet.Node) error {
-	p := r.plans[n]
-	done := r.begin(n)
-	if p.DrainNode != "" {
-		start := time.Now()
-		if err := r.cl.Drain(ctx, p.DrainNode, nil, resetDrainTimeout); err != nil {
-			return fmt.Errorf("drain %s: %w", p.DrainNode, err)
-		}
-		r.opt.Log.Hostf(n.Host.Name(), "node %s drained in %s", p.DrainNode, time.Since(start).Round(100*time.Millisecond))
-		done.Actions = append(done.Actions, "drained node "+p.DrainNode)
-	}
-	if err := r.cleanup(ctx, n, p, done); err != nil {
-		return err
-	}
-	if p.DeleteNode != "" {
-		if _, err := r.cl.Kubectl(ctx, nil, "delete", "node", "--ignore-not-found", p.DeleteNode); err != nil {
-			return fmt.Errorf("delete node %s: %w", p.DeleteNode, err)
-		}
-		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
-	}
-	if p.DeletePassword != "" {
-		if _, err := r.cl.Kubectl(ctx, nil, "delete", "secret", "-n", "kube-system", "--ignore-not-found", p.DeletePassword); err != nil {
-			return fmt.Errorf("delete secret %s: %w", p.DeletePassword, err)
-		}
-		done.Actions = append(done.Actions, "deleted secret kube-system/"+p.DeletePassword)
-	}
-	if p.Cmdline != nil {
-		if err := restoreCmdline(ctx, n, p.Cmdline); err != nil {
-			return err
-		}
-		done.Actions = append(done.Actions, p.Cmdline.Done())
-	}
-	return nil
-}
-
-// begin records that a host's reset began and returns where its actions go.
-func (r *reset) begin(n *fleet.Node) *ResetHost {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	h := &ResetHost{}
-	r.results[n] = h
-	return h
-}
-
-// cleanup runs the uninstall scripts and removes the resetLeftovers in one command.
-func (r *reset) cleanup(ctx context.Context, n *fleet.Node, p ResetPlan, done *ResetHost) error {
-	if len(p.Uninstall) == 0 && len(p.Remove) == 0 && len(p.RemoveEmpty) == 0 {
-		return nil
-	}
-	start := time.Now()
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetCleanupScript(p), Sudo: true})
-	if err != nil {
-		return fmt.Errorf("uninstall k3s on %s: %w", n.Conn.Name(), err)
-	}
-	r.opt.Log.Hostf(n.Host.Name(), "k3s uninstalled and leftovers removed in %s", time.Since(start).Round(100*time.Millisecond))
-	kept := map[string]bool{}
-	for _, line := range strings.Split(string(res.Stdout), "\n") {
-		if d, ok := strings.CutPrefix(line, "kept "); ok {
-			kept[d] = true
-			r.opt.Log.Warnf("%s: %s is not empty after the uninstall; kept", n.Host.Name(), d)
-		}
-	}
-	for _, s := range p.Uninstall {
-		done.Actions = append(done.Actions, "ran "+path.Base(s))
-	}
-	for _, s := range p.Remove {
-		done.Actions = append(done.Actions, "removed "+s)
-	}
-	for _, d := range p.RemoveEmpty {
-		if !kept[d] {
-			done.Actions = append(done.Actions, "removed empty "+d)
-		}
-	}
-	return nil
-}
-
-// reboot reboots the hosts whose cmdline.txt was restored, together, and
-// waits until each is back.
-func (r *reset) reboot(ctx context.Context, nodes []*fleet.Node) error {
-	return fleet.ForEach(ctx, nodes, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
-		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
-			return err // Reboot's errors name the host
-		}
-		r.mu.Lock()
-		done := r.results[n]
-		r.mu.Unlock()
-		done.Actions = append(done.Actions, "rebooted")
-		return nil
-	})
 }
