@@ -1,0 +1,89 @@
+# k3sup-pi's run lock on one host: a lease file on the root file system.
+# The caller puts the arguments first, as data:
+#   set -- ACTION DIR PROC ID TTL GRACE STEAL OPERATOR MACHINE PID COMMAND STARTED
+# ACTION  probe (read only), acquire, renew or release
+# DIR     where the lease lives (/var/lib); the critical section holds flock(1) on it
+# PROC    /proc (a fake one in tests): boot_id and uptime come from there
+# ID      this run's id; TTL and GRACE in seconds; STEAL the id of a lease whose
+#         holder is known to be dead (its pid is gone on the caller's machine), or -
+# The rest describes the holder, for the lease file and the messages of others.
+# Time is the host's uptime, never its wall clock (a Pi has no RTC): a lease is
+# live while uptime < until within the boot that wrote it, and, after a reboot,
+# while uptime < grace, so a run that reboots its host keeps its lock.
+# Prints status=WORD, then the current holder's fields as holder.KEY=VALUE and
+# left=SECONDS for a live lease.
+set -eu
+action=$1 dir=$2 proc=$3 id=$4 ttl=$5 grace=$6 steal=$7
+operator=$8 machine=$9 pid=${10} command=${11} started=${12}
+lease=$dir/k3sup-pi.lock
+boot=$(cat "$proc/sys/kernel/random/boot_id")
+up=$(sed "s/[. ].*//" "$proc/uptime")
+
+field() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
+
+# judge sets state to free, corrupt, ours, live or expired (and left when live).
+judge() {
+	left=0
+	if [ ! -f "$lease" ]; then state=free; return; fi
+	if [ "$(head -n 1 "$lease")" != "k3sup-pi-lock 1" ]; then state=corrupt; return; fi
+	l_id=$(field "$lease" id) l_boot=$(field "$lease" boot)
+	l_until=$(field "$lease" until) l_grace=$(field "$lease" grace)
+	if [ -z "$l_id" ] || [ -z "$l_boot" ] || ! isnum "$l_until" || ! isnum "$l_grace"; then
+		state=corrupt; return
+	fi
+	if [ "$l_id" = "$id" ]; then state=ours; return; fi
+	if [ "$l_boot" = "$boot" ]; then left=$((l_until - up)); else left=$((l_grace - up)); fi
+	if [ "$left" -gt 0 ]; then state=live; else state=expired; fi
+}
+
+# holder prints the lease's holder fields.
+holder() {
+	grep -E '^(id|operator|machine|pid|command|started)=' "$lease" | sed 's/^/holder./' || true
+}
+
+# write replaces the lease with this run's, through a temp file beside it
+# that is checked before the rename.
+write() {
+	until=$((up + ttl))
+	t=$(mktemp "$dir/.k3sup-pi.lock.XXXXXX")
+	trap 'rm -f "$t"' EXIT
+	printf 'k3sup-pi-lock 1\nid=%s\noperator=%s\nmachine=%s\npid=%s\ncommand=%s\nstarted=%s\nboot=%s\nuntil=%s\ngrace=%s\n' \
+		"$id" "$operator" "$machine" "$pid" "$command" "$started" "$boot" "$until" "$grace" >"$t"
+	if [ "$(field "$t" id)" != "$id" ] || [ "$(field "$t" until)" != "$until" ] || [ "$(field "$t" grace)" != "$grace" ]; then
+		echo "the new lock file $t did not read back as written" >&2
+		exit 1
+	fi
+	chmod 0644 "$t"
+	mv -f "$t" "$lease"
+	trap - EXIT
+}
+
+if [ "$action" = probe ]; then
+	judge
+	echo "status=$state"
+	if [ "$state" = live ] || [ "$state" = expired ]; then holder; echo "left=$left"; fi
+	exit 0
+fi
+
+command -v flock >/dev/null || { echo "flock(1) is missing (util-linux)" >&2; exit 1; }
+exec 9<"$dir"
+flock -w 20 9 || { echo "another run held the lock's mutex in $dir for 20s" >&2; exit 1; }
+# Temp files of a writer that died mid-write; under the mutex nobody writes.
+rm -f "$dir"/.k3sup-pi.lock.??????
+judge
+case $action:$state in
+acquire:free) write; echo status=acquired ;;
+acquire:ours) write; echo status=renewed ;;
+acquire:corrupt) write; echo status=recovered-corrupt ;;
+acquire:expired) holder; write; echo status=recovered-expired ;;
+acquire:live)
+	holder
+	if [ "$steal" = "$l_id" ]; then write; echo status=recovered-dead; else echo "left=$left"; echo status=held; fi
+	;;
+renew:ours) write; echo status=renewed ;;
+renew:*) if [ "$state" != free ] && [ "$state" != corrupt ]; then holder; fi; echo status=lost ;;
+release:ours) rm -f "$lease"; echo status=released ;;
+release:*) echo status=notheld ;;
+*) echo "unknown action $action" >&2; exit 1 ;;
+esac
