@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -35,6 +36,8 @@ type ResetOptions struct {
 	// Confirm is asked, after planning and before any change, with the hosts
 	// that have something to reset; an error stops the run. nil = no question.
 	Confirm func(hosts []string) error
+	// Lock is the run lock taken on every host once connected; nil = none (--dry-run).
+	Lock *lock.HostOptions
 }
 
 // ResetResult is what a reset did (or, in a dry run, would do), per host in
@@ -78,6 +81,9 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 		return nil, err
 	}
 	defer closeAll(r.nodes)
+	if err := lockNodes(ctx, opt.Lock, r.nodes, opt.Inventory.Cluster.Concurrency); err != nil {
+		return nil, err
+	}
 	r.order = resetOrder(r.nodes[:len(selected)])
 	r.cl = &cluster{servers: r.nodes[len(selected):]}
 	opt.Log.Phase("plan")
