@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
@@ -22,6 +24,7 @@ type resetOptions struct {
 	RestoreCmdline bool
 	Yes            bool
 	DryRun         bool
+	LockWait       time.Duration
 }
 
 func newResetCmd(g *globalOptions, s streams, runF func(context.Context, *resetOptions, *cobra.Command) error) *cobra.Command {
@@ -59,6 +62,7 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "put back the cmdline.txt saved by up and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
+	addLockWaitFlag(f, &o.LockWait)
 	return cmd
 }
 
@@ -72,10 +76,18 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 		return err
 	}
 	p := ui.New(s.Err)
-	res, err := steps.Reset(ctx, steps.ResetOptions{
+	opt := steps.ResetOptions{
 		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
 		Hosts: o.Hosts, RestoreCmdline: o.RestoreCmdline, DryRun: o.DryRun, Confirm: confirm,
-	})
+	}
+	if !o.DryRun { // a dry run takes no lock
+		var local *lock.Local
+		if opt.Lock, local, err = takeLocks(ctx, o.globalOptions, inv, "reset", o.LockWait, p); err != nil {
+			return err
+		}
+		defer local.Release()
+	}
+	res, err := steps.Reset(ctx, opt)
 	if res != nil {
 		printReset(p, res, o.DryRun)
 	}
