@@ -23,7 +23,7 @@ type BusyError struct {
 func (e *BusyError) Error() string {
 	msg := "another k3sup-pi run holds the lock; nothing was changed:"
 	if e.Waited > 0 {
-		msg = fmt.Sprintf("another k3sup-pi run still holds the lock after waiting %s; nothing was changed:", e.Waited)
+		msg = fmt.Sprintf("another k3sup-pi run still holds the lock after waiting %s; nothing was changed:", e.Waited.Round(time.Millisecond))
 	}
 	for _, b := range e.Holders {
 		msg += fmt.Sprintf("\n  %s: held by %s", b.Where, b.Holder)

@@ -75,7 +75,7 @@ func AcquireHosts(ctx context.Context, hosts []Host, o HostOptions) (leases []*L
 			return nil, waited, &BusyError{Holders: busy, Waited: o.Wait}
 		}
 		if !waited {
-			o.warn("%s holds the lock of %d hosts (%s first); waiting up to %s", busy[0].Holder, len(busy), busy[0].Where, o.Wait)
+			o.warn("%s holds the lock of %d hosts (%s first); waiting up to %s", busy[0].Holder, len(busy), busy[0].Where, o.Wait.Round(time.Second))
 		}
 		waited = true
 		if err := sleep(ctx, min(o.poll(), left)); err != nil {
