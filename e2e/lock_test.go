@@ -46,7 +46,7 @@ func TestLockConcurrentRuns(t *testing.T) {
 	ids := lkWaitLeases(t, f, first.pid())
 	lkRefused(t, tool(t, nil, "up", "-i", inv), "inventory "+inv+": held by k3sup-pi up (pid "+first.pid())
 	for _, args := range [][]string{{"up", "-i", other}, {"reset", "-i", other, "--yes"}} {
-		r := tool(t, nil, args...)
+		r := first.meanwhile(t, args...)
 		lkRefused(t, r, fmt.Sprintf("pi-lsrv: held by k3sup-pi up (pid %s on ", first.pid()))
 		lkRefused(t, r, fmt.Sprintf("pi-lag: held by k3sup-pi up (pid %s on ", first.pid()))
 	}
@@ -55,7 +55,7 @@ func TestLockConcurrentRuns(t *testing.T) {
 	if got := lkLeaseIDs(t, f); got != ids {
 		t.Errorf("leases after the reboots %q, want the first run's %q", got, ids)
 	}
-	lkRefused(t, tool(t, nil, "reset", "-i", other, "--yes"), "pi-lag: held by k3sup-pi up (pid "+first.pid())
+	lkRefused(t, first.meanwhile(t, "reset", "-i", other, "--yes"), "pi-lag: held by k3sup-pi up (pid "+first.pid())
 	if r := first.wait(t); r.code != 0 {
 		t.Fatalf("first up: exit %d\n%s", r.code, r.stderr)
 	}
@@ -171,6 +171,24 @@ func (b *lkRun) waitFor(t *testing.T, text string) {
 		}
 		return strings.Contains(b.stderr(), text)
 	})
+}
+
+// meanwhile runs k3sup-pi while b runs. A run that meets a host in the
+// middle of a reboot by b fails to connect (exit 1, not a lock matter); it is
+// tried again until it gets an answer from every host.
+func (b *lkRun) meanwhile(t *testing.T, args ...string) result {
+	t.Helper()
+	var r result
+	lkPoll(t, 5*time.Minute, "a run that reaches every host", func() bool {
+		select {
+		case <-b.done:
+			t.Fatalf("the first run ended before k3sup-pi %s got through:\n%s", strings.Join(args, " "), r.stderr)
+		default:
+		}
+		r = tool(t, nil, args...)
+		return r.code != 1 || !strings.Contains(r.stderr, "connect")
+	})
+	return r
 }
 
 func (b *lkRun) wait(t *testing.T) result {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,8 +185,13 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return strings.Contains(r.actions(), "renew") })
-	// Another run took the lease over (this one could not renew it in time).
+	// Another run took the lease over (this one could not renew it in time),
+	// under the mutex lock.sh takes, so a renewal in flight cannot undo it.
+	d, err := os.Open(root.dir)
+	must(t, err)
+	must(t, syscall.Flock(int(d.Fd()), syscall.LOCK_EX))
 	must(t, os.WriteFile(root.lease(), []byte(holderLease("m-ann", 4242, "900")), 0o644))
+	must(t, d.Close())
 	waitFor(t, func() bool { return leases[0].Err() != nil })
 	var lost *LostError
 	if !errors.As(leases[0].Err(), &lost) || !strings.Contains(lost.Error(), "h1: this run's lock was taken over by k3sup-pi up (pid 4242 on ann@laptop") {

@@ -19,16 +19,18 @@ lease=$dir/k3sup-pi.lock
 boot=$(cat "$proc/sys/kernel/random/boot_id")
 up=$(sed "s/[. ].*//" "$proc/uptime")
 
-field() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+# field prints the value of key $2 in the lease text $1.
+field() { printf '%s\n' "$1" | sed -n "s/^$2=//p" | head -n 1; }
 isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
 
-# judge sets state to free, corrupt, ours, live or expired (and left when live).
+# judge reads the lease once (a release may remove it meanwhile) and sets
+# state to free, corrupt, ours, live or expired (and left when live).
 judge() {
 	left=0
-	if [ ! -f "$lease" ]; then state=free; return; fi
-	if [ "$(head -n 1 "$lease")" != "k3sup-pi-lock 1" ]; then state=corrupt; return; fi
-	l_id=$(field "$lease" id) l_boot=$(field "$lease" boot)
-	l_until=$(field "$lease" until) l_grace=$(field "$lease" grace)
+	if ! text=$(cat "$lease" 2>/dev/null); then state=free; return; fi
+	if [ "$(printf '%s\n' "$text" | head -n 1)" != "k3sup-pi-lock 1" ]; then state=corrupt; return; fi
+	l_id=$(field "$text" id) l_boot=$(field "$text" boot)
+	l_until=$(field "$text" until) l_grace=$(field "$text" grace)
 	if [ -z "$l_id" ] || [ -z "$l_boot" ] || ! isnum "$l_until" || ! isnum "$l_grace"; then
 		state=corrupt; return
 	fi
@@ -39,7 +41,7 @@ judge() {
 
 # holder prints the lease's holder fields.
 holder() {
-	grep -E '^(id|operator|machine|pid|command|started)=' "$lease" | sed 's/^/holder./' || true
+	printf '%s\n' "$text" | grep -E '^(id|operator|machine|pid|command|started)=' | sed 's/^/holder./' || true
 }
 
 # write replaces the lease with this run's, through a temp file beside it
@@ -50,7 +52,8 @@ write() {
 	trap 'rm -f "$t"' EXIT
 	printf 'k3sup-pi-lock 1\nid=%s\noperator=%s\nmachine=%s\npid=%s\ncommand=%s\nstarted=%s\nboot=%s\nuntil=%s\ngrace=%s\n' \
 		"$id" "$operator" "$machine" "$pid" "$command" "$started" "$boot" "$until" "$grace" >"$t"
-	if [ "$(field "$t" id)" != "$id" ] || [ "$(field "$t" until)" != "$until" ] || [ "$(field "$t" grace)" != "$grace" ]; then
+	written=$(cat "$t")
+	if [ "$(field "$written" id)" != "$id" ] || [ "$(field "$written" until)" != "$until" ] || [ "$(field "$written" grace)" != "$grace" ]; then
 		echo "the new lock file $t did not read back as written" >&2
 		exit 1
 	fi
