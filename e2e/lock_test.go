@@ -67,10 +67,23 @@ func TestLockConcurrentRuns(t *testing.T) {
 	testLockKilledElsewhere(t, f, hosts, cluster)
 }
 
-// testLockKilledSameMachine: an upgrade killed with SIGKILL; the next run takes its
-// leases over at once (same machine, pid gone) and finishes the upgrade.
+// testLockKilledSameMachine: an upgrade interrupted with Ctrl-C leaves no lease;
+// one killed with SIGKILL does, and the next run takes them over at once (same
+// machine, pid gone) and finishes the upgrade.
 func testLockKilledSameMachine(t *testing.T, f *fleet.Fleet, inv, kc string) {
+	// Ctrl-C first: the interrupted run removes its leases on the way out.
 	run := lkStart(t, "up", "-i", inv, "--k3s-version", v2)
+	lkWaitLeases(t, f, run.pid())
+	run.waitFor(t, "==> first server")
+	if err := run.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if r := run.wait(t); r.code == 0 {
+		t.Errorf("interrupted up exited 0:\n%s", r.stderr)
+	}
+	lkNoLease(t, f)
+
+	run = lkStart(t, "up", "-i", inv, "--k3s-version", v2)
 	lkWaitLeases(t, f, run.pid())
 	run.waitFor(t, "==> first server")
 	run.kill(t)

@@ -124,3 +124,20 @@ func TestResetHoldsTheLock(t *testing.T) {
 		}
 	}
 }
+
+// TestLockReleasedOnCancel: a run interrupted (Ctrl-C cancels its context)
+// after taking the lock still removes every lease on its way out.
+func TestLockReleasedOnCancel(t *testing.T) {
+	inv, dial, _, hosts := leaseFleet(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	confirm := func([]string) error { cancel(); return nil }
+	// The release must not use the run's (cancelled) context: with it lock.sh
+	// could not run and the leases would stay.
+	_, _ = Reset(ctx, ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Confirm: confirm, Lock: lockOpts()})
+	for addr, h := range hosts {
+		if _, err := os.Stat(h.lease()); !os.IsNotExist(err) {
+			t.Errorf("%s: lease left by an interrupted run", addr)
+		}
+	}
+}
