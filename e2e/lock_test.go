@@ -258,11 +258,13 @@ func lkWaitLeases(t *testing.T, f *fleet.Fleet, pid string) string {
 	lkPoll(t, 2*time.Minute, "leases of pid "+pid, func() bool {
 		ids = ids[:0]
 		for _, h := range f.Hosts {
-			id := hostExec(t, f, h, "grep -qx pid="+pid+" "+lkLeasePath+" 2>/dev/null && sed -n 's/^id=//p' "+lkLeasePath+" || true")
-			if id == "" {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			out, err := f.Exec(ctx, h, "grep -qx pid="+pid+" "+lkLeasePath+" 2>/dev/null && sed -n 's/^id=//p' "+lkLeasePath+" || true")
+			cancel()
+			if id := strings.TrimSpace(out); err != nil || id == "" { // a rebooting host cannot answer yet
 				return false
 			}
-			ids = append(ids, id)
+			ids = append(ids, strings.TrimSpace(out))
 		}
 		return true
 	})

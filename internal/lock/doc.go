@@ -21,9 +21,12 @@
 // when the host is most fragile. The lease survives the reboot on disk; its
 // clock is the host's uptime, never its wall clock (a Raspberry Pi has no RTC
 // and its clock jumps when NTP syncs after boot). Within the boot that wrote
-// it, a lease is live until uptime reaches its expiry; after a reboot, it stays
-// live until the host has been up for the holder's grace period (the reboot
-// timeout plus the TTL), time enough for the holder to reconnect and renew.
+// it, a lease is live until uptime reaches its expiry. A lease of an earlier
+// boot stays live for the holder's grace period (the reboot timeout plus the
+// TTL) counted from the first look at it in the new boot, time enough for the
+// holder to reconnect and renew. That first look is recorded in
+// /run/k3sup-pi.lock.seen: /run is emptied by every boot, so the count starts
+// afresh even where uptime does not restart at a reboot (a container).
 //
 // A lease left behind by a killed run does not block for ever: it expires
 // after the TTL (or the grace after a reboot), and a run on the same operator

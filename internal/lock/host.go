@@ -23,6 +23,7 @@ type HostOptions struct {
 	Limit  int           // hosts handled at a time; 0 = 30
 	Warn   func(string)  // recoveries and lost leases
 	Dir    string        // where the lease lives; "" = /var/lib (tests use a temp dir)
+	RunDir string        // a tmpfs every boot empties; "" = /run (tests use a temp dir)
 	Proc   string        // the proc file system; "" = /proc (tests use a fake)
 	Poll   time.Duration // how often to look again while waiting; 0 = 2s
 }
@@ -31,6 +32,7 @@ func (o *HostOptions) ttl() time.Duration  { return or(o.TTL, DefaultTTL) }
 func (o *HostOptions) poll() time.Duration { return or(o.Poll, 2*time.Second) }
 func (o *HostOptions) dir() string         { return orS(o.Dir, "/var/lib") }
 func (o *HostOptions) proc() string        { return orS(o.Proc, "/proc") }
+func (o *HostOptions) run() string         { return orS(o.RunDir, "/run") }
 
 func (o *HostOptions) warn(format string, args ...any) {
 	if o.Warn != nil {

@@ -131,7 +131,7 @@ type rootedRunner struct {
 }
 
 func (r rootedRunner) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	cmd.Script = strings.Replace(cmd.Script, " /var/lib /proc ", " "+remote.ShellQuote(r.root.dir)+" "+remote.ShellQuote(r.root.proc)+" ", 1)
+	cmd.Script = strings.Replace(cmd.Script, " /var/lib /run /proc ", " "+remote.ShellQuote(r.root.dir)+" "+remote.ShellQuote(r.root.run)+" "+remote.ShellQuote(r.root.proc)+" ", 1)
 	return r.Runner.Run(ctx, cmd)
 }
 

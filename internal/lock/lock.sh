@@ -1,21 +1,26 @@
 # k3sup-pi's run lock on one host: a lease file on the root file system.
 # The caller puts the arguments first, as data:
-#   set -- ACTION DIR PROC ID TTL GRACE STEAL OPERATOR MACHINE PID COMMAND STARTED
-# ACTION  probe (read only), acquire, renew or release
+#   set -- ACTION DIR RUNDIR PROC ID TTL GRACE STEAL OPERATOR MACHINE PID COMMAND STARTED
+# ACTION  probe (writes no lease), acquire, renew or release
 # DIR     where the lease lives (/var/lib); the critical section holds flock(1) on it
-# PROC    /proc (a fake one in tests): boot_id and uptime come from there
+# RUNDIR  /run, a tmpfs every boot empties
+# PROC    /proc (fake ones in tests): boot_id and uptime come from there
 # ID      this run's id; TTL and GRACE in seconds; STEAL the id of a lease whose
 #         holder is known to be dead (its pid is gone on the caller's machine), or -
 # The rest describes the holder, for the lease file and the messages of others.
 # Time is the host's uptime, never its wall clock (a Pi has no RTC): a lease is
-# live while uptime < until within the boot that wrote it, and, after a reboot,
-# while uptime < grace, so a run that reboots its host keeps its lock.
+# live while uptime < until within the boot that wrote it. A lease of an
+# earlier boot is live for GRACE seconds from the first look at it in this
+# boot, recorded in RUNDIR (so that it counts from this boot even where uptime
+# does not restart at a reboot, as in a container): a run that reboots its host
+# keeps its lock until it is back to renew it.
 # Prints status=WORD, then the current holder's fields as holder.KEY=VALUE and
 # left=SECONDS for a live lease.
 set -eu
-action=$1 dir=$2 proc=$3 id=$4 ttl=$5 grace=$6 steal=$7
-operator=$8 machine=$9 pid=${10} command=${11} started=${12}
+action=$1 dir=$2 rundir=$3 proc=$4 id=$5 ttl=$6 grace=$7 steal=$8
+operator=$9 machine=${10} pid=${11} command=${12} started=${13}
 lease=$dir/k3sup-pi.lock
+seen=$rundir/k3sup-pi.lock.seen
 boot=$(cat "$proc/sys/kernel/random/boot_id")
 up=$(sed "s/[. ].*//" "$proc/uptime")
 
@@ -35,8 +40,20 @@ judge() {
 		state=corrupt; return
 	fi
 	if [ "$l_id" = "$id" ]; then state=ours; return; fi
-	if [ "$l_boot" = "$boot" ]; then left=$((l_until - up)); else left=$((l_grace - up)); fi
+	if [ "$l_boot" = "$boot" ]; then left=$((l_until - up)); else left=$((l_grace - $(since))); fi
 	if [ "$left" -gt 0 ]; then state=live; else state=expired; fi
+}
+
+# since prints the seconds since this boot first saw a lease of an earlier
+# boot, recording the first look in RUNDIR.
+since() {
+	s=$(cat "$seen" 2>/dev/null || true)
+	first=$(field "$s" up)
+	if [ "$(field "$s" boot)" != "$boot" ] || ! isnum "$first"; then
+		first=$up
+		printf 'boot=%s\nup=%s\n' "$boot" "$up" >"$seen.tmp" && mv -f "$seen.tmp" "$seen"
+	fi
+	echo $((up - first))
 }
 
 # holder prints the lease's holder fields.
@@ -60,18 +77,18 @@ write() {
 	chmod 0644 "$t"
 	mv -f "$t" "$lease"
 	trap - EXIT
+	rm -f "$seen" # the new lease is of this boot
 }
 
+command -v flock >/dev/null || { echo "flock(1) is missing (util-linux)" >&2; exit 1; }
+exec 9<"$dir"
+flock -w 20 9 || { echo "another run held the lock's mutex in $dir for 20s" >&2; exit 1; }
 if [ "$action" = probe ]; then
 	judge
 	echo "status=$state"
 	if [ "$state" = live ] || [ "$state" = expired ]; then holder; echo "left=$left"; fi
 	exit 0
 fi
-
-command -v flock >/dev/null || { echo "flock(1) is missing (util-linux)" >&2; exit 1; }
-exec 9<"$dir"
-flock -w 20 9 || { echo "another run held the lock's mutex in $dir for 20s" >&2; exit 1; }
 # Temp files of a writer that died mid-write; under the mutex nobody writes.
 rm -f "$dir"/.k3sup-pi.lock.??????
 judge

@@ -45,7 +45,7 @@ func (o *HostOptions) call(ctx context.Context, h Host, action, steal string) (r
 		steal = "-"
 	}
 	me := o.Holder
-	args := []string{action, o.dir(), o.proc(), me.ID, secs(o.ttl()), secs(o.Grace + o.ttl()), steal,
+	args := []string{action, o.dir(), o.run(), o.proc(), me.ID, secs(o.ttl()), secs(o.Grace + o.ttl()), steal,
 		me.Operator, me.Machine, strconv.Itoa(me.PID), me.Command, strconv.FormatInt(me.Started.Unix(), 10)}
 	quoted := make([]string, len(args))
 	for i, a := range args {

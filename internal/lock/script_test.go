@@ -9,11 +9,11 @@ import (
 )
 
 // fakeRoot is a temp lease directory and a fake /proc for lock.sh.
-type fakeRoot struct{ dir, proc string }
+type fakeRoot struct{ dir, run, proc string }
 
 func newFakeRoot(t *testing.T, boot, uptime string) fakeRoot {
 	t.Helper()
-	r := fakeRoot{dir: t.TempDir(), proc: t.TempDir()}
+	r := fakeRoot{dir: t.TempDir(), run: t.TempDir(), proc: t.TempDir()}
 	must(t, os.MkdirAll(filepath.Join(r.proc, "sys/kernel/random"), 0o755))
 	r.setBoot(t, boot, uptime)
 	return r
@@ -26,6 +26,8 @@ func (r fakeRoot) setBoot(t *testing.T, boot, uptime string) {
 }
 
 func (r fakeRoot) lease() string { return filepath.Join(r.dir, "k3sup-pi.lock") }
+
+func (r fakeRoot) seen() string { return filepath.Join(r.run, "k3sup-pi.lock.seen") }
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -43,7 +45,7 @@ func leaseText(id, boot, until, grace string) string {
 // runScript runs lock.sh under shell with the arguments a run passes.
 func runScript(t *testing.T, shell string, r fakeRoot, action, id, steal string) (string, error) {
 	t.Helper()
-	args := []string{action, r.dir, r.proc, id, "120", "720", steal, "bob@desk", "m-bob", "77", "reset", "1700000100"}
+	args := []string{action, r.dir, r.run, r.proc, id, "120", "720", steal, "bob@desk", "m-bob", "77", "reset", "1700000100"}
 	cmd := exec.Command(shell, append([]string{"-c", script, "lock.sh"}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -60,6 +62,7 @@ func TestScript(t *testing.T) {
 	tests := []struct {
 		name       string
 		lease      string // "" = none
+		seen       string // RUNDIR's record of the first look at an earlier boot's lease
 		boot, up   string // the host now
 		action, id string
 		steal      string
@@ -67,25 +70,28 @@ func TestScript(t *testing.T) {
 		wantOut    string // also printed
 		wantHolder string // the lease's id after; "" = no lease
 	}{
-		{"free: acquired", "", "b1", "100.2", "acquire", "run2", "-", "acquired", "", "run2"},
-		{"live holder: held, named", leaseText("run1", "b1", "200", "720"), "b1", "100.9", "acquire", "run2", "-", "held", "holder.pid=4242\n", "run1"},
-		{"live holder: time left", leaseText("run1", "b1", "200", "720"), "b1", "100.9", "acquire", "run2", "-", "held", "left=100\n", "run1"},
-		{"expired: recovered", leaseText("run1", "b1", "200", "720"), "b1", "201.0", "acquire", "run2", "-", "recovered-expired", "holder.operator=ann@laptop\n", "run2"},
-		{"rebooted, within grace: held", leaseText("run1", "b0", "99999", "720"), "b1", "30.0", "acquire", "run2", "-", "held", "left=690\n", "run1"},
-		{"rebooted, past grace: recovered", leaseText("run1", "b0", "99999", "720"), "b1", "721.0", "acquire", "run2", "-", "recovered-expired", "", "run2"},
-		{"dead holder stolen by id", leaseText("run1", "b1", "200", "720"), "b1", "100.0", "acquire", "run2", "run1", "recovered-dead", "holder.id=run1\n", "run2"},
-		{"steal names another id: held", leaseText("run1", "b1", "200", "720"), "b1", "100.0", "acquire", "run2", "run9", "held", "", "run1"},
-		{"corrupt header: recovered", "garbage\n", "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
-		{"corrupt fields: recovered", leaseText("run1", "b1", "soon", "720"), "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
-		{"empty file: recovered", "\n", "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
-		{"own lease: renewed", leaseText("run2", "b1", "200", "720"), "b1", "150.0", "renew", "run2", "-", "renewed", "", "run2"},
-		{"own lease after reboot: renewed", leaseText("run2", "b0", "200", "720"), "b1", "40.0", "renew", "run2", "-", "renewed", "", "run2"},
-		{"taken over: lost", leaseText("run1", "b1", "200", "720"), "b1", "150.0", "renew", "run2", "-", "lost", "holder.id=run1\n", "run1"},
-		{"removed: lost, not recreated", "", "b1", "150.0", "renew", "run2", "-", "lost", "", ""},
-		{"release own", leaseText("run2", "b1", "200", "720"), "b1", "150.0", "release", "run2", "-", "released", "", ""},
-		{"release another's: kept", leaseText("run1", "b1", "200", "720"), "b1", "150.0", "release", "run2", "-", "notheld", "", "run1"},
-		{"probe live", leaseText("run1", "b1", "200", "720"), "b1", "150.0", "probe", "run2", "-", "live", "holder.command=up\n", "run1"},
-		{"probe free", "", "b1", "150.0", "probe", "run2", "-", "free", "", ""},
+		{"free: acquired", "", "", "b1", "100.2", "acquire", "run2", "-", "acquired", "", "run2"},
+		{"live holder: held, named", leaseText("run1", "b1", "200", "720"), "", "b1", "100.9", "acquire", "run2", "-", "held", "holder.pid=4242\n", "run1"},
+		{"live holder: time left", leaseText("run1", "b1", "200", "720"), "", "b1", "100.9", "acquire", "run2", "-", "held", "left=100\n", "run1"},
+		{"expired: recovered", leaseText("run1", "b1", "200", "720"), "", "b1", "201.0", "acquire", "run2", "-", "recovered-expired", "holder.operator=ann@laptop\n", "run2"},
+		{"rebooted, first look: held for grace", leaseText("run1", "b0", "99999", "720"), "", "b1", "5000.0", "acquire", "run2", "-", "held", "left=720\n", "run1"},
+		{"rebooted, first look by a probe: held", leaseText("run1", "b0", "99999", "720"), "", "b1", "5000.0", "probe", "run2", "-", "live", "left=720\n", "run1"},
+		{"rebooted, looked at 30s ago: held", leaseText("run1", "b0", "99999", "720"), "boot=b1\nup=4970\n", "b1", "5000.0", "acquire", "run2", "-", "held", "left=690\n", "run1"},
+		{"rebooted, looked at grace ago: recovered", leaseText("run1", "b0", "99999", "720"), "boot=b1\nup=4280\n", "b1", "5000.0", "acquire", "run2", "-", "recovered-expired", "", "run2"},
+		{"look of an earlier boot: counts from now", leaseText("run1", "b0", "99999", "720"), "boot=b0\nup=10\n", "b1", "5000.0", "acquire", "run2", "-", "held", "left=720\n", "run1"},
+		{"dead holder stolen by id", leaseText("run1", "b1", "200", "720"), "", "b1", "100.0", "acquire", "run2", "run1", "recovered-dead", "holder.id=run1\n", "run2"},
+		{"steal names another id: held", leaseText("run1", "b1", "200", "720"), "", "b1", "100.0", "acquire", "run2", "run9", "held", "", "run1"},
+		{"corrupt header: recovered", "garbage\n", "", "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
+		{"corrupt fields: recovered", leaseText("run1", "b1", "soon", "720"), "", "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
+		{"empty file: recovered", "\n", "", "b1", "100.0", "acquire", "run2", "-", "recovered-corrupt", "", "run2"},
+		{"own lease: renewed", leaseText("run2", "b1", "200", "720"), "", "b1", "150.0", "renew", "run2", "-", "renewed", "", "run2"},
+		{"own lease after reboot: renewed", leaseText("run2", "b0", "200", "720"), "", "b1", "40.0", "renew", "run2", "-", "renewed", "", "run2"},
+		{"taken over: lost", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "renew", "run2", "-", "lost", "holder.id=run1\n", "run1"},
+		{"removed: lost, not recreated", "", "", "b1", "150.0", "renew", "run2", "-", "lost", "", ""},
+		{"release own", leaseText("run2", "b1", "200", "720"), "", "b1", "150.0", "release", "run2", "-", "released", "", ""},
+		{"release another's: kept", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "release", "run2", "-", "notheld", "", "run1"},
+		{"probe live", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "probe", "run2", "-", "live", "holder.command=up\n", "run1"},
+		{"probe free", "", "", "b1", "150.0", "probe", "run2", "-", "free", "", ""},
 	}
 	for _, shell := range []string{"sh", "dash"} {
 		if _, err := exec.LookPath(shell); err != nil {
@@ -97,6 +103,9 @@ func TestScript(t *testing.T) {
 				if tt.lease != "" {
 					must(t, os.WriteFile(r.lease(), []byte(tt.lease), 0o644))
 				}
+				if tt.seen != "" {
+					must(t, os.WriteFile(r.seen(), []byte(tt.seen), 0o644))
+				}
 				out, err := runScript(t, shell, r, tt.action, tt.id, tt.steal)
 				if err != nil {
 					t.Fatalf("lock.sh: %v\n%s", err, out)
@@ -105,8 +114,23 @@ func TestScript(t *testing.T) {
 					t.Errorf("output %q, want status=%s and %q", out, tt.want, tt.wantOut)
 				}
 				checkLease(t, r, tt.wantHolder)
+				checkSeen(t, r, tt.name, tt.want)
 			})
 		}
+	}
+}
+
+// checkSeen checks RUNDIR's record: made at the first look at an earlier
+// boot's lease, gone once a lease of this boot is written.
+func checkSeen(t *testing.T, r fakeRoot, name, status string) {
+	t.Helper()
+	seen, _ := os.ReadFile(r.seen())
+	wrote := strings.HasPrefix(status, "recovered") || status == "acquired" || status == "renewed"
+	switch {
+	case wrote && len(seen) > 0:
+		t.Errorf("RUNDIR record %q left beside a new lease", seen)
+	case strings.Contains(name, "first look") && string(seen) != "boot=b1\nup=5000\n":
+		t.Errorf("RUNDIR record %q, want the first look at uptime 5000", seen)
 	}
 }
 

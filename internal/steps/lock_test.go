@@ -20,14 +20,14 @@ import (
 // fake host.
 type leaseHost struct {
 	Conn
-	dir, proc string
+	dir, run, proc string
 }
 
 func (h *leaseHost) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
 	if !strings.Contains(cmd.Script, "k3sup-pi-lock 1") {
 		return h.Conn.Run(ctx, cmd)
 	}
-	script := strings.Replace(cmd.Script, " /var/lib /proc ", " "+h.dir+" "+h.proc+" ", 1)
+	script := strings.Replace(cmd.Script, " /var/lib /run /proc ", " "+h.dir+" "+h.run+" "+h.proc+" ", 1)
 	out, err := exec.CommandContext(ctx, "sh", "-c", script).Output()
 	return remote.Result{Stdout: out}, err
 }
@@ -40,7 +40,7 @@ func leaseFleet(t *testing.T) (*inventory.Inventory, Dialer, *cmdLog, map[string
 	hosts := map[string]*leaseHost{}
 	for _, h := range inv.Hosts {
 		c, _ := dial(context.Background(), h)
-		lh := &leaseHost{Conn: c, dir: t.TempDir(), proc: t.TempDir()}
+		lh := &leaseHost{Conn: c, dir: t.TempDir(), run: t.TempDir(), proc: t.TempDir()}
 		must := func(err error) {
 			if err != nil {
 				t.Fatal(err)
