@@ -15,28 +15,29 @@ help: ## list the targets
 build: ## build bin/k3sup-pi
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/k3sup-pi
 
-deps: ## install what the tests and the fleet need (apt: debootstrap, kubernetes-client; staticcheck)
+deps: ## install what the tests and the fleet need (apt: debootstrap, kubernetes-client, shellcheck; staticcheck)
 	@bash scripts/deps.sh
 
-lint: ## gofmt, go vet and staticcheck (also over the e2e build tag)
+lint: deps ## gofmt, go vet, staticcheck (also over the e2e build tag) and shellcheck over every shell script
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "not gofmt-clean:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
 	$(GOBIN)/staticcheck ./...
 	$(GOBIN)/staticcheck -tags e2e ./e2e/...
+	shellcheck $$(git ls-files '*.sh') e2e/image/files/usr/local/sbin/*
 
 test: ## unit and integration tests (no Docker needed)
 	$(GO) test -count=1 ./...
 
-e2e: build ## end-to-end tests on a Docker fleet of Pi-like hosts
+e2e: deps build ## end-to-end tests on a Docker fleet of Pi-like hosts
 	$(GO) test -count=1 -tags e2e -p 1 -timeout $(E2E_TIMEOUT) -v ./e2e/... 2>&1 | tee e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
 
 check: deps lint test e2e ## everything CI runs: deps, lint, unit tests, e2e
 
-image: ## build (or reuse) the Pi-like host image
+image: deps ## build (or reuse) the Pi-like host image
 	$(GO) run ./e2e/cmd/fleet image
 
-fleet: build ## start N Pi-like hosts (make fleet N=4) and print the inventory path
+fleet: deps build ## start N Pi-like hosts (make fleet N=4) and print the inventory path
 	$(GO) run ./e2e/cmd/fleet up -name $(FLEET) -n $(N)
 
 fleet-down: ## stop and remove every fleet container and network
@@ -45,7 +46,7 @@ fleet-down: ## stop and remove every fleet container and network
 demo: deps build ## a 4-host local fleet, `k3sup-pi up` on it, then kubectl get nodes
 	@bash scripts/demo.sh
 
-bench: build ## benchmarks that print numbers (unit benches, then an e2e `up` timing)
+bench: deps build ## benchmarks that print numbers (unit benches, then an e2e `up` timing)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -count=1 -tags e2e -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/...
 

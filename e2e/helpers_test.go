@@ -249,5 +249,5 @@ func kubectlNodes(t testing.TB, kubeconfig string) map[string]kubeNode {
 
 // serviceStart is the monotonic start time of a host's k3s unit: any restart changes it.
 func serviceStart(t testing.TB, f *fleet.Fleet, h *fleet.Host) string {
-	return hostExec(t, f, h, "systemctl show -p ActiveEnterTimestampMonotonic --value k3s k3s-agent 2>/dev/null | grep -v '^0$' | head -1")
+	return hostExec(t, f, h, "systemctl show -p ActiveEnterTimestampMonotonic --value k3s k3s-agent 2>/dev/null | grep -v -e '^0$' -e '^$' | head -1")
 }

@@ -44,6 +44,7 @@ func TestResetLifecycle(t *testing.T) {
 	if n := len(kubectlNodes(t, kc)); n != 3 {
 		t.Fatalf("after the agent rejoined: %d nodes, want 3", n)
 	}
+	wantSecrets(t, kc, "secret/rs-a1.node-password.k3s", "secret/rs-a2.node-password.k3s", "secret/rs-srv.node-password.k3s")
 
 	r := mustTool(t, "reset", "-i", inv, "--restore-cmdline", "--yes")
 	t.Logf("reset --restore-cmdline of 3 hosts: %s\n%s", r.took.Round(100*time.Millisecond), r.stderr)
@@ -88,7 +89,8 @@ func testResetOneAgent(t *testing.T, f *fleet.Fleet, inv, kc string) {
 	}
 	r := mustTool(t, "reset", "-i", inv, "--host", "rs-a2", "--yes")
 	t.Logf("reset --host rs-a2: %s\n%s", r.took.Round(100*time.Millisecond), r.stderr)
-	for _, want := range []string{"drained node rs-a2", "ran k3s-agent-uninstall.sh", "deleted node rs-a2", "1 of 1 hosts changed"} {
+	for _, want := range []string{"drained node rs-a2", "ran k3s-agent-uninstall.sh", "removed /etc/rancher/node", "deleted node rs-a2",
+		"deleted secret kube-system/rs-a2.node-password.k3s", "1 of 1 hosts changed"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("reset --host output lacks %q", want)
 		}
@@ -97,6 +99,9 @@ func testResetOneAgent(t *testing.T, f *fleet.Fleet, inv, kc string) {
 	if _, ok := nodes["rs-a2"]; ok || len(nodes) != 2 {
 		t.Errorf("after reset --host rs-a2 the nodes are %v, want rs-srv and rs-a1", slices.Sorted(maps.Keys(nodes)))
 	}
+	// k3s's uninstall keeps /etc/rancher/node; reset removes it and, with the
+	// node, its node-password secret, so the host can rejoin under its name.
+	wantSecrets(t, kc, "secret/rs-a1.node-password.k3s", "secret/rs-srv.node-password.k3s")
 	for _, h := range f.Hosts[:2] {
 		if now := serviceStart(t, f, h); now != starts[h.Name] {
 			t.Errorf("%s: k3s restarted by reset --host rs-a2 (%s -> %s)", h.Name, starts[h.Name], now)

@@ -6,6 +6,7 @@ need_apt=()
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 command -v kubectl >/dev/null || need_apt+=(kubernetes-client)
 command -v ssh >/dev/null || need_apt+=(openssh-client)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]}" >&2

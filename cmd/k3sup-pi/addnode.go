@@ -33,7 +33,7 @@ applies its labels and taints. Name a host of the inventory with --host, or give
 a new one with --address (and optionally --user, --key, --role, --hostname).
 Only the servers are read; no other node is changed.`,
 		Example: "  k3sup-pi add-node -i inventory.yml --host pi-07\n  k3sup-pi add-node --address 192.168.1.57 --hostname pi-07",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (o.Host == "") == (o.Address == "") {
 				return &usageError{msg: "add-node: give exactly one of --host NAME (from the inventory) or --address ADDR"}
@@ -45,7 +45,7 @@ Only the servers are read; no other node is changed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname or address)")
+	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
 	f.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
 	f.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
 	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
@@ -56,7 +56,7 @@ Only the servers are read; no other node is changed.`,
 }
 
 func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}
@@ -89,16 +89,16 @@ func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s st
 // newHost finds the inventory host, or builds one from the flags.
 func (o *addNodeOptions) newHost(inv *inventory.Inventory) (inventory.Host, error) {
 	if o.Host != "" {
-		h, ok := inv.Host(o.Host)
-		if !ok {
-			return h, &usageError{msg: "add-node: host " + o.Host + " is not in " + inv.File + "; add it there or use --address"}
+		hs, err := inv.Select([]string{o.Host})
+		if err != nil {
+			return inventory.Host{}, &usageError{msg: "add-node --host: " + err.Error() + " (or give a new host with --address)"}
 		}
-		return h, nil
+		return hs[0], nil
 	}
 	if o.Role != inventory.RoleAgent && o.Role != inventory.RoleServer {
 		return inventory.Host{}, &usageError{msg: "add-node: --role must be agent or server"}
 	}
-	if _, ok := inv.Host(o.Address); ok {
+	if len(inv.Matches(o.Address)) > 0 {
 		return inventory.Host{}, &usageError{msg: "add-node: " + o.Address + " is already in " + inv.File + "; use --host"}
 	}
 	if err := steps.CheckNewHost(o.Address, o.Hostname); err != nil {

@@ -15,11 +15,11 @@ import (
 )
 
 // loadInventory reads the inventory and applies flag and K3SUP_PI_* overrides.
-func loadInventory(g *globalOptions, fs *pflag.FlagSet) (*inventory.Inventory, error) {
-	inv, err := inventory.Load(g.inventoryPath())
+func loadInventory(ctx context.Context, g *globalOptions, fs *pflag.FlagSet) (*inventory.Inventory, error) {
+	inv, err := inventory.LoadContext(ctx, g.inventoryPath())
 	if err != nil {
 		var bad *inventory.Error
-		if errors.As(err, &bad) {
+		if errors.As(err, &bad) || ctx.Err() != nil {
 			return nil, err
 		}
 		return nil, &usageError{msg: err.Error()}

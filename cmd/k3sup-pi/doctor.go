@@ -33,7 +33,7 @@ the measurement writes a temporary file and removes it.
 
 Exit code 3 when a check fails, 0 otherwise.`,
 		Example: "  k3sup-pi doctor -i inventory.yml\n  k3sup-pi doctor -o json | jq '.storage[].iops'",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Output != "" && o.Output != "json" {
 				return &usageError{msg: fmt.Sprintf("--output %q: only json is supported", o.Output)}
@@ -52,7 +52,7 @@ Exit code 3 when a check fails, 0 otherwise.`,
 }
 
 func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}

@@ -26,15 +26,18 @@ func newKubeconfigCmd(g *globalOptions, s streams, runF func(context.Context, *k
 	cmd := &cobra.Command{
 		Use:   "kubeconfig",
 		Short: "Print the cluster's kubeconfig, or merge it into your own",
-		Long: `kubeconfig reads k3s.yaml from the first server and prints it with the server
-address rewritten to the API endpoint and cluster, user and context named after
-the cluster. Nothing but the kubeconfig goes to stdout.
+		Long: `kubeconfig reads k3s.yaml from the first server and prints a kubeconfig built
+from its CA and client certificate and key alone, with the server address set to
+the API endpoint and cluster, user and context named after the cluster. A
+k3s.yaml holding anything else (an exec or auth-provider plugin, a proxy-url,
+file paths, insecure-skip-tls-verify, more entries) is refused, naming the host
+and the field. Nothing but the kubeconfig goes to stdout.
 
 With --merge it goes into $KUBECONFIG (first file) or ~/.kube/config instead:
 entries of the same name are replaced, everything else is kept, the old file is
 backed up and the new one is written 0600.`,
 		Example: "  k3sup-pi kubeconfig > ~/.kube/config\n  k3sup-pi kubeconfig --merge --context pis --switch-context",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.SwitchContext && !o.Merge {
 				return &usageError{msg: "kubeconfig: --switch-context works with --merge (the printed kubeconfig's current-context is already its own)"}
@@ -53,7 +56,7 @@ backed up and the new one is written 0600.`,
 }
 
 func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}

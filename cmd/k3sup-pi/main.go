@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes, mapped from typed errors in one place.
@@ -46,10 +48,11 @@ func run(ctx context.Context, args []string, s streams) int {
 func exitCode(err error) int {
 	var inv *inventory.Error
 	var usage *usageError
+	var sel *inventory.SelectError
 	var refused *steps.RefusedError
 	var busy *lock.BusyError
 	switch {
-	case errors.As(err, &inv), errors.As(err, &usage):
+	case errors.As(err, &inv), errors.As(err, &usage), errors.As(err, &sel):
 		return exitBadInput
 	case errors.As(err, &refused), errors.As(err, &busy):
 		return exitRefused
@@ -61,3 +64,9 @@ func exitCode(err error) int {
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// newUsageError is a usage error found by cobra while parsing c's command
+// line; it ends with cobra's hint where to find the usage.
+func newUsageError(c *cobra.Command, format string, args ...any) *usageError {
+	return &usageError{msg: fmt.Sprintf(format, args...) + fmt.Sprintf("\nRun '%s --help' for usage.", c.CommandPath())}
+}

@@ -39,9 +39,18 @@ config.yaml, the node password in /etc/rancher/node, the staged installer in
 /var/lib/k3sup-pi, and /etc/rancher and /var/lib/rancher when nothing else is in them.
 
 --host limits the reset to the named hosts. While servers of the cluster stay,
-each node is drained before and deleted from the cluster after its uninstall.
---restore-cmdline puts back the cmdline.txt saved by up (cmdline.txt.k3sup-pi.bak)
-atomically and reboots those hosts, all together.
+each node is drained before and deleted from the cluster after its uninstall,
+with its node-password secret (kube-system/<node>.node-password.k3s), so the
+host can join again under the same name. When no server that stays runs k3s,
+the node cannot be deleted: /etc/rancher/node is then kept, so that the host
+still holds the password its node name is registered with.
+--restore-cmdline undoes up's edit of cmdline.txt: when the file is still exactly
+what up wrote (up records its sha256 in /var/lib/k3sup-pi/cmdline.record), the
+backup up took (cmdline.txt.k3sup-pi.bak) goes back byte for byte; when it was
+edited since (say, a new root=PARTUUID= after moving the root file system), only
+the flags up added are removed and every edit stays. Either way the new line is
+written with a checksum-verified atomic write, the plan and the question show the
+line before and after, and the hosts whose line changed reboot, all together.
 
 Not undone: hostnames set by up stay, and local files (the kubeconfig written by
 up) are left alone. A host with nothing to reset is not touched and is reported
@@ -49,7 +58,7 @@ up) are left alone. A host with nothing to reset is not touched and is reported
 
 reset asks for confirmation on a terminal; without one, pass --yes.`,
 		Example: "  k3sup-pi reset -i inventory.yml\n  k3sup-pi reset --host pi-07 --yes\n  k3sup-pi reset --restore-cmdline --dry-run",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -58,8 +67,8 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname or address; repeat for more)")
-	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "put back the cmdline.txt saved by up and reboot those hosts")
+	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname, address, or address:port when hosts share an address; repeat for more)")
+	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
 	addLockWaitFlag(f, &o.LockWait)
@@ -71,7 +80,7 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	inv, err := loadInventory(o.globalOptions, nil)
+	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}
@@ -96,14 +105,14 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 
 // confirmer returns the question asked before any change: none with --yes or
 // --dry-run; on a terminal, a y/N prompt; without one, a usage error.
-func (o *resetOptions) confirmer(s streams) (func([]string) error, error) {
+func (o *resetOptions) confirmer(s streams) (func(*steps.ResetResult) error, error) {
 	if o.Yes || o.DryRun {
 		return nil, nil
 	}
 	if !isTerminal(s.In) {
 		return nil, &usageError{msg: "reset: no terminal to confirm on; pass --yes to reset without asking (or --dry-run to see what would be done)"}
 	}
-	return func(hosts []string) error { return askReset(s.In, s.Err, hosts) }, nil
+	return func(plan *steps.ResetResult) error { return askReset(s.In, s.Err, plan) }, nil
 }
 
 // isTerminal reports whether r is a terminal.
@@ -115,8 +124,18 @@ func isTerminal(r io.Reader) bool {
 // errNotConfirmed is returned when the answer to the question is not yes.
 var errNotConfirmed = errors.New("reset: not confirmed; nothing was changed")
 
-// askReset asks "Reset N hosts (list)? [y/N]" on w and reads the answer from r.
-func askReset(r io.Reader, w io.Writer, hosts []string) error {
+// askReset shows the cmdline.txt lines that change, asks "Reset N hosts
+// (list)? [y/N]" on w and reads the answer from r.
+func askReset(r io.Reader, w io.Writer, plan *steps.ResetResult) error {
+	var hosts []string
+	for _, h := range plan.Hosts {
+		if len(h.Actions) > 0 {
+			hosts = append(hosts, h.Host)
+		}
+	}
+	for _, l := range cmdlineLines(plan) {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintf(w, "Reset %d hosts (%s)? [y/N] ", len(hosts), strings.Join(hosts, ", "))
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && line == "" {
@@ -140,6 +159,12 @@ func printReset(p *ui.Printer, res *steps.ResetResult, dryRun bool) {
 		rows = append(rows, []string{h.Host, h.Role, h.Node, describeReset(h, dryRun)})
 	}
 	p.Table(rows)
+	for _, h := range res.Hosts {
+		if c := h.Cmdline; c.Changes() {
+			p.Hostf(h.Host, "%s before: %s", c.Path, strings.TrimRight(c.Before, "\r\n"))
+			p.Hostf(h.Host, "%s after:  %s", c.Path, strings.TrimRight(c.After, "\r\n"))
+		}
+	}
 	if dryRun {
 		p.Phase(fmt.Sprintf("dry run: %d of %d hosts would change; nothing was changed", res.Changed(), len(res.Hosts)))
 		return
@@ -168,4 +193,19 @@ func changedNow(res *steps.ResetResult) int {
 		}
 	}
 	return n
+}
+
+// cmdlineLines shows, per host whose cmdline.txt changes, its line before and after.
+func cmdlineLines(res *steps.ResetResult) []string {
+	var out []string
+	for _, h := range res.Hosts {
+		c := h.Cmdline
+		if !c.Changes() {
+			continue
+		}
+		out = append(out, h.Host+": "+c.Path+":",
+			"  before: "+strings.TrimRight(c.Before, "\r\n"),
+			"  after:  "+strings.TrimRight(c.After, "\r\n"))
+	}
+	return out
 }

@@ -49,11 +49,19 @@ func TestAskReset(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.answer, func(t *testing.T) {
 			var w bytes.Buffer
-			err := askReset(strings.NewReader(tt.answer), &w, []string{"pi-1", "pi-2"})
+			plan := &steps.ResetResult{Hosts: []steps.ResetHost{
+				{Host: "pi-1", Actions: []string{"run k3s-uninstall.sh"}, Cmdline: &steps.CmdlineRestore{
+					Path: "/boot/firmware/cmdline.txt", Before: "root=PARTUUID=new rootwait cgroup_memory=1\n", After: "root=PARTUUID=new rootwait\n"}},
+				{Host: "pi-2", Actions: []string{"run k3s-agent-uninstall.sh"}},
+				{Host: "pi-3"},
+			}}
+			err := askReset(strings.NewReader(tt.answer), &w, plan)
 			if (err == nil) != tt.ok {
 				t.Errorf("askReset(%q) = %v, want ok=%v", tt.answer, err, tt.ok)
 			}
-			if want := "Reset 2 hosts (pi-1, pi-2)? [y/N] "; w.String() != want {
+			want := "pi-1: /boot/firmware/cmdline.txt:\n  before: root=PARTUUID=new rootwait cgroup_memory=1\n  after:  root=PARTUUID=new rootwait\n" +
+				"Reset 2 hosts (pi-1, pi-2)? [y/N] "
+			if w.String() != want {
 				t.Errorf("prompt = %q, want %q", w.String(), want)
 			}
 		})

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -38,14 +40,62 @@ Flags and K3SUP_PI_* environment variables override inventory values.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetIn(s.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return newUsageError(c, "%v", err) })
+	// A root with a RunE and Args validates its arguments itself: cobra's
+	// built-in "unknown command" error is a plain error that would exit 1.
+	root.Args = unknownCommand
+	root.SuggestionsMinimumDistance = 2
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.Inventory, "inventory", "i", "", "inventory file (default $K3SUP_PI_INVENTORY or ./inventory.yml)")
 	pf.BoolVar(&g.AcceptNewHostKeys, "accept-new-host-keys", false,
 		"record the keys of hosts not yet in known_hosts (like OpenSSH's StrictHostKeyChecking=accept-new); changed keys are still refused")
 	pf.BoolVar(&g.InsecureHostKeys, "insecure-ignore-host-keys", false, "DANGEROUS: do not verify host keys at all")
 	root.AddCommand(newUpCmd(g, s, nil), newAddNodeCmd(g, s, nil), newKubeconfigCmd(g, s, nil), newResetCmd(g, s, nil), newDoctorCmd(g, s, nil))
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	argsAreUsage(root)
 	return root
+}
+
+// unknownCommand refuses a root command line whose first word is not a command.
+func unknownCommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return newUsageError(c, "%s", msg)
+}
+
+// noArgs refuses positional arguments for a command that takes flags only.
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return newUsageError(c, "unexpected argument %q: %s takes flags only, no arguments", args[0], c.CommandPath())
+}
+
+// argsAreUsage makes the argument check of c and every command below it
+// return a usage error (exit 2), with cobra's usage hint.
+func argsAreUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		argsAreUsage(sub)
+	}
+	check := c.Args
+	if check == nil {
+		return
+	}
+	c.Args = func(c *cobra.Command, args []string) error {
+		err := check(c, args)
+		var u *usageError
+		if err == nil || errors.As(err, &u) {
+			return err
+		}
+		return newUsageError(c, "%v", err)
+	}
 }
 
 // inventoryPath is -i, else $K3SUP_PI_INVENTORY, else ./inventory.yml.

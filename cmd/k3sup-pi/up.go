@@ -32,7 +32,7 @@ memory cgroup and reboots where needed, installs the first server, further
 servers one at a time, agents in batches, then applies labels and taints and
 writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -50,7 +50,7 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 }
 
 func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) error {
-	inv, err := loadInventory(o.globalOptions, cmd.Flags())
+	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func describePlan(hp steps.HostPlan) string {
 		parts = append(parts, "install k3s ("+k.InstallReason+")")
 	}
 	if k.Restart {
-		parts = append(parts, "restart k3s")
+		parts = append(parts, "restart k3s ("+k.RestartReason+")")
 	}
 	if k.Start {
 		parts = append(parts, "start k3s")

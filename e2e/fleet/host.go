@@ -23,6 +23,9 @@ func (f *Fleet) createHost(ctx context.Context, h *Host) error {
 	if h.alias != "" {
 		args = append(args, "--network-alias", h.alias)
 	}
+	if h != f.Mirror && h != f.Bastion {
+		args = append(args, bootPartition...)
+	}
 	if _, err := docker(ctx, append(args, f.Image)...); err != nil {
 		return fmt.Errorf("host %s: %w", h.Name, err)
 	}
@@ -38,6 +41,17 @@ func (f *Fleet) createHost(ctx context.Context, h *Host) error {
 	}
 	return nil
 }
+
+// bootPartition makes /boot/firmware a file system of its own, as the FAT
+// boot partition is on a Pi: an anonymous Docker volume, which Docker fills
+// with the image's /boot/firmware (cmdline.txt, config.txt) on creation, which
+// survives reboots and power cuts like a partition, and which goes with the
+// container (docker rm -v). It is not FAT: the kernel of the machines the
+// fleet runs on has no vfat driver, so no FAT image can be mounted. Below it
+// the image's own copy stays on the root file system, as a Pi's empty mount
+// point does: unmounting /boot/firmware shows k3sup-pi a cmdline.txt on the
+// root file system, which preflight must refuse.
+var bootPartition = []string{"--mount", "type=volume,dst=/boot/firmware"}
 
 // readyScript reports, once systemd has finished booting, the system state,
 // sshd's state, the host's ed25519 public key and the failed units.

@@ -18,7 +18,7 @@ const (
 )
 
 // payload returns a tar stream of the fleet files h gets before its first boot:
-// the fleet key for pi and admin, the fleet CA, the bastion rule, and on the
+// the fleet key for pi and admin, the boot id unit, the fleet CA, the bastion rule, and on the
 // mirror host the mirror server, its certificate and the mirror tree.
 func (f *Fleet) payload(h *Host) (io.Reader, error) {
 	var buf bytes.Buffer
@@ -35,6 +35,8 @@ func (f *Fleet) payload(h *Host) (io.Reader, error) {
 		tw.file("home/"+u.name+"/.ssh/authorized_keys", key, 0o600, u.uid)
 	}
 	tw.dir("etc/k3suppi", 0o755, 0)
+	tw.file("etc/systemd/system/"+bootIDUnit, []byte(bootIDService), 0o644, 0)
+	tw.symlink("etc/systemd/system/sysinit.target.wants/"+bootIDUnit, "/etc/systemd/system/"+bootIDUnit)
 	if f.Mirror != nil {
 		tw.copy("usr/local/share/ca-certificates/k3suppi-fleet-ca.crt", f.CAPath, 0o644)
 	}
@@ -52,6 +54,28 @@ func (f *Fleet) payload(h *Host) (io.Reader, error) {
 	}
 	return &buf, nil
 }
+
+// bootIDUnit gives every boot of a host its own kernel boot id, as a real
+// board has: a container shares the machine's kernel, whose
+// /proc/sys/kernel/random/boot_id never changes when the container reboots,
+// and k3sup-pi tells a host is back from a reboot by a new boot id. The bind
+// mount lives in the container's mount namespace, so a reboot (a new
+// container process) drops it and the next boot mounts a fresh id.
+const bootIDUnit = "pifleet-bootid.service"
+
+const bootIDService = `[Unit]
+Description=A new kernel boot id on every boot, as a real board has
+DefaultDependencies=no
+Before=sysinit.target ssh.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'cat /proc/sys/kernel/random/uuid > /run/pifleet-boot-id && mount --bind /run/pifleet-boot-id /proc/sys/kernel/random/boot_id'
+
+[Install]
+WantedBy=sysinit.target
+`
 
 // tarWriter writes tar entries, keeping the first error.
 type tarWriter struct {
@@ -75,6 +99,10 @@ func (t *tarWriter) file(name string, data []byte, mode int64, uid int) {
 	if t.err == nil {
 		_, t.err = t.w.Write(data)
 	}
+}
+
+func (t *tarWriter) symlink(name, target string) {
+	t.header(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target, Mode: 0o777})
 }
 
 func (t *tarWriter) copy(name, src string, mode int64) {

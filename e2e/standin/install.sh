@@ -5,6 +5,8 @@
 set -e
 set -o noglob
 
+# As in k3s's install.sh (k3s-io/k3s, install.sh): progress and the URL being
+# fetched go to stdout (info), the reason it stopped to stderr (fatal).
 info() { echo '[INFO] ' "$@"; }
 fatal() { echo '[ERROR] ' "$@" >&2; exit 1; }
 
@@ -61,12 +63,18 @@ setup_arch() {
     esac
 }
 
+# download fails like k3s's install.sh download(): a bare 'Download failed'
+# on stderr; which URL failed is only in the info line printed before it.
 download() {
+    set +e
     if command -v curl >/dev/null 2>&1; then
-        curl -o "$1" -sfL "$2" || fatal "Download failed: $2"
+        curl -o "$1" -sfL "$2"
     else
-        wget -qO "$1" "$2" || fatal "Download failed: $2"
+        wget -qO "$1" "$2"
     fi
+    status=$?
+    set -e
+    [ "${status}" -eq 0 ] || fatal 'Download failed'
 }
 
 get_release_version() {
@@ -92,8 +100,10 @@ download_and_verify() {
     trap 'rm -rf "${TMP_DIR}"' EXIT
     info "Downloading hash ${GITHUB_URL}/download/${VERSION_K3S}/sha256sum-${ARCH}.txt"
     download "${TMP_DIR}/k3s.hash" "${GITHUB_URL}/download/${VERSION_K3S}/sha256sum-${ARCH}.txt"
-    HASH_EXPECTED=$(grep " k3s${SUFFIX}$" "${TMP_DIR}/k3s.hash" | awk '{print $1}')
-    [ -n "${HASH_EXPECTED}" ] || fatal "No hash for k3s${SUFFIX} in sha256sum-${ARCH}.txt"
+    # As k3s's install.sh download_hash(): under set -e a hash file without a
+    # " k3s<suffix>" line ends the script here, exit 1 and no message at all.
+    HASH_EXPECTED=$(grep " k3s${SUFFIX}$" "${TMP_DIR}/k3s.hash")
+    HASH_EXPECTED=${HASH_EXPECTED%%[[:blank:]]*}
     if [ -x "${BIN_DIR}/k3s" ] && [ "$(sha256sum "${BIN_DIR}/k3s" | awk '{print $1}')" = "${HASH_EXPECTED}" ]; then
         info 'Skipping binary downloaded, installed k3s matches hash'
         return
@@ -161,7 +171,9 @@ fi
 for cmd in kubectl crictl ctr; do
     if [ -L ${BIN_DIR}/\$cmd ]; then rm -f ${BIN_DIR}/\$cmd; fi
 done
-rm -rf /etc/rancher/k3s /etc/rancher/node /run/k3s /var/lib/rancher/k3s /var/lib/kubelet
+# k3s's uninstall script (install.sh create_uninstall) keeps /etc/rancher/node:
+# the node password survives, so a re-install under the same name must match it.
+rm -rf /etc/rancher/k3s /run/k3s /var/lib/rancher/k3s /var/lib/kubelet
 rm -f ${BIN_DIR}/k3s ${KILLALL_K3S_SH}
 UNINSTALL
     $SUDO chmod 755 "${UNINSTALL_K3S_SH}"

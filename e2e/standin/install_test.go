@@ -2,6 +2,7 @@ package standin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -204,5 +205,76 @@ func TestStageMirrorAndBundle(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "install.sh,k3s" {
 		t.Fatalf("bundle holds %v", names)
+	}
+}
+
+// TestInstallScriptFailures pins the failure output of k3s's own install.sh
+// (k3s-io/k3s, install.sh: info() writes to stdout, fatal() to stderr,
+// download() says a bare "Download failed", and download_hash() ends the
+// script silently under set -e when the hash file has no k3s line): the
+// tool must show both streams for the user to see why an install stopped.
+func TestInstallScriptFailures(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	root := t.TempDir()
+	if err := StageMirror(ctx, root, []string{"v1.31.4+k3s1"}, "v1.31.4+k3s1"); err != nil {
+		t.Fatal(err)
+	}
+	noLine := filepath.Join(root, "k3s-io/k3s/releases/download/v1.31.6+k3s1")
+	put := func(path, body string) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(filepath.Join(noLine, "sha256sum-amd64.txt"), strings.Repeat("0", 64)+"  k3s-airgap-images-amd64.tar\n")
+	noBin := filepath.Join(root, "k3s-io/k3s/releases/download/v1.31.7+k3s1")
+	put(filepath.Join(noBin, "sha256sum-amd64.txt"), strings.Repeat("0", 64)+"  k3s\n")
+	srv := mirror(t, root)
+	h := newFakeHost(t, srv)
+	tests := []struct {
+		name, version string
+		stdoutLast    string // regexp for the last stdout line
+		stderr        string // exactly
+	}{
+		{"hash file missing", "v9.9.9+k3s1", `^\[INFO\]  Downloading hash .*/download/v9\.9\.9\+k3s1/sha256sum-amd64\.txt$`, "[ERROR]  Download failed\n"},
+		{"no k3s line in the hash file", "v1.31.6+k3s1", `^\[INFO\]  Downloading hash .*/download/v1\.31\.6\+k3s1/sha256sum-amd64\.txt$`, ""},
+		{"binary missing", "v1.31.7+k3s1", `^\[INFO\]  Downloading binary .*/download/v1\.31\.7\+k3s1/k3s$`, "[ERROR]  Download failed\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("sh", filepath.Join(root, "install.sh"))
+			cmd.Env = append(append(cleanEnv(), h.env...), "INSTALL_K3S_VERSION="+tt.version)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("exit: %v, want status 1", err)
+			}
+			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+			if last := lines[len(lines)-1]; !regexp.MustCompile(tt.stdoutLast).MatchString(last) {
+				t.Errorf("last stdout line %q, want match %s", last, tt.stdoutLast)
+			}
+			if stderr.String() != tt.stderr {
+				t.Errorf("stderr %q, want %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+}
+
+// TestUninstallKeepsNodePassword: k3s's uninstall script (install.sh,
+// create_uninstall) removes /etc/rancher/k3s but keeps /etc/rancher/node.
+func TestUninstallKeepsNodePassword(t *testing.T) {
+	i := strings.Index(string(InstallScript), "<<UNINSTALL")
+	j := strings.Index(string(InstallScript), "\nUNINSTALL\n")
+	if i < 0 || j < i {
+		t.Fatal("no uninstall script in install.sh")
+	}
+	body := string(InstallScript[i:j])
+	if !strings.Contains(body, "rm -rf /etc/rancher/k3s ") || regexp.MustCompile(`rm [^\n]*/etc/rancher/node`).MatchString(body) {
+		t.Errorf("uninstall must remove /etc/rancher/k3s and keep /etc/rancher/node:\n%s", body)
 	}
 }

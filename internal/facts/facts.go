@@ -26,17 +26,27 @@ type Facts struct {
 	SudoNoPass    bool   // `sudo -n true` succeeded (always true for root)
 	Privileged    bool   // the script itself ran as uid 0 (via sudo or as root), so root-only files were read
 
-	CmdlinePath  string // the cmdline.txt in use; "" when there is none (network boot, not a Pi)
-	Cmdline      string // its content, byte for byte
-	CmdlineBak   bool   // a k3sup-pi backup of cmdline.txt exists beside it
-	ProcCmdline  string // /proc/cmdline: what the running kernel was booted with
-	CgroupV2     bool   // /sys/fs/cgroup/cgroup.controllers exists
-	MemoryCgroup bool   // the memory controller is enabled (cgroup.controllers on v2, /proc/cgroups on v1)
+	CmdlinePath string // the cmdline.txt in use; "" when there is none (network boot, not a Pi)
+	Cmdline     string // its content, byte for byte
+	CmdlineBak  bool   // a k3sup-pi backup of cmdline.txt exists beside it
+	// CmdlineMount is the mount point of the file system cmdline.txt lies on:
+	// "/" means the root file system (the boot partition is not mounted), ""
+	// that /proc/mounts was unreadable. CmdlineFSType is its type (vfat on a Pi).
+	CmdlineMount, CmdlineFSType string
+	CmdlineBackup               string // content of the k3sup-pi backup beside cmdline.txt; "" when none
+	// What k3sup-pi recorded (in /var/lib/k3sup-pi/cmdline.record) when it last
+	// wrote cmdline.txt: the file's path, the sha256 of what it wrote and the
+	// flags it added (space-separated); all "" when there is no record.
+	CmdlineRecordPath, CmdlineRecordSHA256, CmdlineRecordAdded string
+	ProcCmdline                                                string // /proc/cmdline: what the running kernel was booted with
+	CgroupV2                                                   bool   // /sys/fs/cgroup/cgroup.controllers exists
+	MemoryCgroup                                               bool   // the memory controller is enabled (cgroup.controllers on v2, /proc/cgroups on v1)
 
 	K3sVersion     string // `k3s --version` of /usr/local/bin/k3s, "" when absent
 	K3sRole        string // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
 	ServiceActive  bool   // the unit is active
 	ServiceStarted string // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
+	K3sStale       bool   // the active unit's main process runs a binary replaced since it started (see exe_stale in gather.sh)
 	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent (or unreadable: see ConfigPresent)
 	ConfigPresent  bool   // /etc/rancher/k3s/config.yaml exists, even when unreadable without Privileged
 	K3sBinHash     string // sha256 of /usr/local/bin/k3s, "" when absent

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # k3sup-pi facts: print what k3sup-pi needs to know about this host as key=value lines.
 #
 # POSIX sh (dash, busybox ash, bash). Meant to run as root through sudo; as an ordinary
@@ -128,23 +129,72 @@ version_at_least() {
 	[ "$maj" -gt "$2" ] || { [ "$maj" -eq "$2" ] && [ "$min" -ge "$3" ]; }
 }
 
+# mountof PATH: "MOUNTPOINT FSTYPE" of the file system PATH lies on, from
+# /proc/mounts (the longest mount point that holds it; the last one mounted
+# there wins); nothing when /proc/mounts is unreadable.
+mountof() {
+	[ -r "$R/proc/mounts" ] || return 0
+	best='' btype=''
+	while read -r _dev mp fstype _rest; do
+		case $mp in
+		/) ;;
+		*) case $1 in "$mp"/*) ;; *) continue ;; esac ;;
+		esac
+		if [ "${#mp}" -ge "${#best}" ]; then best=$mp btype=$fstype; fi
+	done <"$R/proc/mounts"
+	[ -z "$best" ] || printf '%s %s' "$best" "$btype"
+}
+
+# cmdlinerecord: what k3sup-pi recorded when it last wrote cmdline.txt.
+cmdlinerecord() {
+	rpath='' rsum='' radded=''
+	rec=$R/var/lib/k3sup-pi/cmdline.record
+	if [ -r "$rec" ]; then
+		while IFS= read -r line || [ -n "$line" ]; do
+			case $line in
+			path=*) rpath=${line#path=} ;;
+			sha256=*) rsum=${line#sha256=} ;;
+			added=*) radded=${line#added=} ;;
+			esac
+		done <"$rec"
+	fi
+	put cmdline_record_path "$rpath"
+	put cmdline_record_sha256 "$rsum"
+	put cmdline_record_added "$radded"
+}
+
 bootinfo() {
 	cands='/boot/firmware/cmdline.txt /boot/cmdline.txt'
 	if [ "$osid" = ubuntu ] && version_at_least "$osver" 25 10; then
 		cands="/boot/firmware/current/cmdline.txt $cands"
 	fi
-	cl=''
+	# The first candidate on a mounted boot partition; else the first that
+	# exists (on the root file system: preflight says the partition is not mounted).
+	cl='' first=''
 	for c in $cands; do
-		if [ -f "$R$c" ]; then cl=$c && break; fi
+		[ -f "$R$c" ] || continue
+		[ -n "$first" ] || first=$c
+		case $(mountof "$c") in
+		"/ "*) ;;
+		*) cl=$c && break ;;
+		esac
 	done
+	[ -n "$cl" ] || cl=$first
 	put cmdline_path "$cl"
+	m=''
+	[ -z "$cl" ] || m=$(mountof "$cl")
+	put cmdline_mount "${m% *}"
+	put cmdline_fstype "${m##* }"
 	if [ -n "$cl" ]; then
 		puthex cmdline_hex "$R$cl"
 		put cmdline_bak "$(bool [ -e "$R$cl.k3sup-pi.bak" ])"
+		puthex cmdline_bak_hex "$R$cl.k3sup-pi.bak"
 	else
 		put cmdline_hex ''
 		put cmdline_bak 0
+		put cmdline_bak_hex ''
 	fi
+	cmdlinerecord
 	puthex proc_cmdline_hex "$R/proc/cmdline"
 	ctl=$R/sys/fs/cgroup/cgroup.controllers
 	if [ -f "$ctl" ]; then
@@ -155,6 +205,7 @@ bootinfo() {
 		esac
 	else
 		put cgroup_v2 0
+		# shellcheck disable=SC2016 # $1 and $4 are awk's fields
 		put memory_cgroup "$(bool awk '$1 == "memory" && $4 == 1 { f = 1 } END { exit !f }' "$R/proc/cgroups")"
 	fi
 }
@@ -162,6 +213,19 @@ bootinfo() {
 # sha256 FILE: the hex digest, empty when unreadable or without sha256sum.
 sha256() {
 	[ -r "$1" ] && sha256sum <"$1" 2>/dev/null | sed 's/[^0-9a-f].*//'
+}
+
+# exe_stale PID: 1 when process PID runs a binary that is gone from disk: its
+# /proc/PID/exe reads "... (deleted)". Uploads and the installer replace
+# /usr/local/bin/k3s with mv, so a k3s started before that runs a deleted file.
+# Real k3s execs into its data dir (k3s-io/k3s cmd/k3s/main.go, stageAndRun), so
+# there the running version is compared through the API instead. 0 when it cannot tell.
+exe_stale() {
+	case $1 in '' | 0 | *[!0-9]*) echo 0 && return ;; esac
+	case $(readlink "$R/proc/$1/exe" 2>/dev/null) in
+	*" (deleted)") echo 1 ;;
+	*) echo 0 ;;
+	esac
 }
 
 k3sinfo() {
@@ -179,16 +243,19 @@ k3sinfo() {
 	elif [ -e "$R/etc/systemd/system/k3s-agent.service" ] || [ -e "$R/etc/init.d/k3s-agent" ]; then
 		role=agent unit=k3s-agent
 	fi
-	active=0 started=''
+	active=0 started='' stale=0
 	if [ -n "$unit" ] && [ "$init" = systemd ]; then
 		active=$(bool systemctl is-active --quiet "$unit")
 		started=$(systemctl show -p ActiveEnterTimestampMonotonic "$unit" 2>/dev/null | sed -n 's/^ActiveEnterTimestampMonotonic=//p')
+		pid=$(systemctl show -p MainPID "$unit" 2>/dev/null | sed -n 's/^MainPID=//p')
+		[ "$active" = 1 ] && stale=$(exe_stale "$pid")
 	elif [ -n "$unit" ] && [ "$init" = openrc ]; then
 		active=$(bool rc-service "$unit" status)
 	fi
 	put k3s_role "$role"
 	put service_active "$active"
 	put service_started "$started"
+	put k3s_stale "$stale"
 	conf=$R/etc/rancher/k3s/config.yaml
 	put config_present "$(bool [ -e "$conf" ])"
 	put config_hash "$(sha256 "$conf")"

@@ -26,9 +26,9 @@ func TestParseCaptured(t *testing.T) {
 			OSPretty: "Debian GNU/Linux 12 (bookworm)", Model: "Raspberry Pi 4 Model B Rev 1.5",
 			MemTotalKB: 3881924, Hostname: "raspberrypi", InitSystem: "systemd", User: "pi",
 			SudoNoPass: true, Privileged: true,
-			CmdlinePath: "/boot/firmware/cmdline.txt",
-			Cmdline:     "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet splash plymouth.ignore-serial-consoles cfg80211.ieee80211_regdom=GB\n",
-			CgroupV2:    true, DataDirSource: "/dev/mmcblk0p2", FreeVarLibKB: 24117248, FreeBinKB: 24117248,
+			CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineMount: "/boot/firmware", CmdlineFSType: "vfat",
+			Cmdline:  "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet splash plymouth.ignore-serial-consoles cfg80211.ieee80211_regdom=GB\n",
+			CgroupV2: true, DataDirSource: "/dev/mmcblk0p2", FreeVarLibKB: 24117248, FreeBinKB: 24117248,
 			UnixTime: 1767225600, KernelBootID: "0b6a1c2e-5f4d-4b0a-9c1e-2d3f4a5b6c7d",
 		}},
 		{"pizero-armv6l.txt", Facts{
@@ -36,18 +36,18 @@ func TestParseCaptured(t *testing.T) {
 			OSPretty: "Raspbian GNU/Linux 12 (bookworm)", Model: "Raspberry Pi Zero W Rev 1.1",
 			MemTotalKB: 439592, Hostname: "raspberrypi", InitSystem: "systemd", User: "pi",
 			SudoNoPass: true, Privileged: true,
-			CmdlinePath: "/boot/firmware/cmdline.txt",
-			Cmdline:     "console=serial0,115200 console=tty1 root=PARTUUID=8a438930-02 rootfstype=ext4 fsck.repair=yes rootwait\n",
-			CgroupV2:    true, DataDirSource: "/dev/mmcblk0p2", FreeVarLibKB: 11534336, FreeBinKB: 11534336,
+			CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineMount: "/boot/firmware", CmdlineFSType: "vfat",
+			Cmdline:  "console=serial0,115200 console=tty1 root=PARTUUID=8a438930-02 rootfstype=ext4 fsck.repair=yes rootwait\n",
+			CgroupV2: true, DataDirSource: "/dev/mmcblk0p2", FreeVarLibKB: 11534336, FreeBinKB: 11534336,
 			UnixTime: 1767225603, KernelBootID: "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
 		}},
 		{"ubuntu-2510-pi5.txt", Facts{
 			Arch: "aarch64", KernelRelease: "6.17.0-1004-raspi", OSID: "ubuntu", OSVersionID: "25.10",
 			OSPretty: "Ubuntu 25.10", Model: "Raspberry Pi 5 Model B Rev 1.0",
 			MemTotalKB: 8245180, Hostname: "ubuntu", InitSystem: "systemd", User: "ubuntu", Privileged: true,
-			CmdlinePath: "/boot/firmware/current/cmdline.txt",
-			Cmdline:     "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 root=LABEL=writable rootfstype=ext4 panic=10 rootwait fixrtc cfg80211.ieee80211_regdom=DE\n",
-			CgroupV2:    true, DataDirSource: "/dev/nvme0n1p2", FreeVarLibKB: 221249536, FreeBinKB: 221249536,
+			CmdlinePath: "/boot/firmware/current/cmdline.txt", CmdlineMount: "/boot/firmware", CmdlineFSType: "vfat",
+			Cmdline:  "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 root=LABEL=writable rootfstype=ext4 panic=10 rootwait fixrtc cfg80211.ieee80211_regdom=DE\n",
+			CgroupV2: true, DataDirSource: "/dev/nvme0n1p2", FreeVarLibKB: 221249536, FreeBinKB: 221249536,
 			UnixTime: 1767225601, KernelBootID: "5e1d0c3b-7a69-4f48-8d2c-1b0a99887766",
 		}},
 		{"x86-no-cmdline.txt", Facts{
@@ -63,10 +63,11 @@ func TestParseCaptured(t *testing.T) {
 			OSPretty: "Debian GNU/Linux 12 (bookworm)", Model: "Raspberry Pi 4 Model B Rev 1.4",
 			MemTotalKB: 7998244, Hostname: "pi-01", InitSystem: "systemd", User: "pi",
 			SudoNoPass: true, Privileged: true,
-			CmdlinePath: "/boot/firmware/cmdline.txt",
-			Cmdline:     "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n",
-			CmdlineBak:  true, CgroupV2: true, MemoryCgroup: true,
-			K3sVersion: "v1.31.4+k3s1", K3sRole: "server", ServiceActive: true, ServiceStarted: "183456789012",
+			CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineMount: "/boot/firmware", CmdlineFSType: "vfat",
+			Cmdline:    "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n",
+			CmdlineBak: true, CgroupV2: true, MemoryCgroup: true,
+			CmdlineBackup: "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n",
+			K3sVersion:    "v1.31.4+k3s1", K3sRole: "server", ServiceActive: true, ServiceStarted: "183456789012",
 			K3sBinHash:    "0c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d",
 			ConfigHash:    "5f2b7c9d1e3a4b6c8d0e2f4a6b8c0d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c",
 			ConfigPresent: true, DataDirSource: "/dev/sda2", FreeVarLibKB: 98566144, FreeBinKB: 98566144,
@@ -106,7 +107,7 @@ func valid() string {
 		switch k {
 		case "init_system":
 			b.WriteString(k + "=systemd\n")
-		case "is_root", "sudo_nopass", "privileged", "cmdline_bak", "cgroup_v2", "memory_cgroup", "service_active", "config_present":
+		case "is_root", "sudo_nopass", "privileged", "cmdline_bak", "cgroup_v2", "memory_cgroup", "service_active", "config_present", "k3s_stale":
 			b.WriteString(k + "=0\n")
 		default:
 			b.WriteString(k + "=\n")

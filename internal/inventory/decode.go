@@ -2,15 +2,16 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -18,7 +19,14 @@ import (
 // in the file come back as one *Error listing all of them; a file that cannot
 // be read comes back as a wrapped os error.
 func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load, stopping when ctx is cancelled. Only a regular file of
+// at most localfile.MaxInventory bytes is read: a named pipe or a device such
+// as /dev/zero is refused before it is opened.
+func LoadContext(ctx context.Context, path string) (*Inventory, error) {
+	data, err := localfile.Read(ctx, path, localfile.MaxInventory)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory (choose another with -i or $K3SUP_PI_INVENTORY): %w", err)
 	}
@@ -146,12 +154,17 @@ func describe(n *yaml.Node, secret bool) string {
 		if kind == "" {
 			kind = "a " + n.ShortTag() + " value"
 		}
-		if secret {
-			return kind
-		}
-		return fmt.Sprintf("%s %q", kind, n.Value)
+		return kind + " " + quote(n.Value, secret)
 	}
 	return "an unsupported YAML node"
+}
+
+// quote is %q of v, or "(value withheld)" for a secret.
+func quote(v string, secret bool) string {
+	if secret {
+		return "(" + withheld + ")"
+	}
+	return fmt.Sprintf("%q", v)
 }
 
 func join(path, key string) string {

@@ -13,6 +13,7 @@ const (
 	DefaultConcurrency     = 30
 	DefaultRebootTimeout   = 10 * time.Minute
 	DefaultReadyTimeout    = 5 * time.Minute
+	DefaultInstallTimeout  = 10 * time.Minute
 	DefaultSSHUser         = "pi"
 	DefaultSSHPort         = 22
 	DefaultSudoPasswordEnv = "K3SUP_PI_SUDO_PASSWORD"
@@ -35,6 +36,7 @@ func applyDefaults(inv *Inventory) {
 	setUnset(inv, "cluster.concurrency", &c.Concurrency, DefaultConcurrency)
 	setUnset(inv, "cluster.reboot_timeout", &c.RebootTimeout, DefaultRebootTimeout)
 	setUnset(inv, "cluster.ready_timeout", &c.ReadyTimeout, DefaultReadyTimeout)
+	setUnset(inv, "cluster.install_timeout", &c.InstallTimeout, DefaultInstallTimeout)
 	setStr(&c.Install.Source, SourceOnline)
 	setStr(&c.Install.ScriptURL, DefaultScriptURL)
 	setStr(&c.Install.DownloadURL, DefaultDownloadURL)
@@ -42,6 +44,7 @@ func applyDefaults(inv *Inventory) {
 	setStr(&c.Kubeconfig, filepath.Join(inv.dir, "kubeconfig"))
 	setStr(&inv.SSH.SudoPasswordEnv, DefaultSudoPasswordEnv)
 	resolveRoles(inv.Hosts)
+	inv.markShared()
 	if servers := inv.Servers(); len(servers) > 0 {
 		setStr(&c.APIEndpoint, servers[0].Address)
 	}
@@ -90,9 +93,15 @@ func (inv *Inventory) expandPaths() {
 		&inv.Cluster.TokenFile, &inv.Cluster.Kubeconfig, &inv.Cluster.Install.BundleDir,
 		&inv.SSH.Key, &inv.SSH.KnownHosts, &inv.SSH.ConfigFile, &inv.SSH.SudoPasswordFile,
 	} {
+		if p == &inv.SSH.ConfigFile && *p == NoSSHConfig {
+			continue
+		}
 		*p = inv.resolvePath(*p)
 	}
 	for i := range inv.Hosts {
 		inv.Hosts[i].Key = inv.resolvePath(inv.Hosts[i].Key)
 	}
 }
+
+// NoSSHConfig as ssh.config_file means: read no ssh_config at all (not a path).
+const NoSSHConfig = "none"

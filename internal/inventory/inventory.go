@@ -5,11 +5,14 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 )
 
 // Role names a host may take.
@@ -49,6 +52,7 @@ type Cluster struct {
 	Concurrency       int           // parallel SSH connections; default 30
 	RebootTimeout     time.Duration // default 10m
 	ReadyTimeout      time.Duration // per node or batch Ready wait; default 5m
+	InstallTimeout    time.Duration // per host: staging, the installer, a start or restart of k3s; default 10m
 }
 
 // Install says where k3s comes from.
@@ -66,7 +70,7 @@ type SSH struct {
 	Port             int    // 0 → ~/.ssh/config's Port, else 22
 	Key              string // private key file; "" → agent and ssh defaults
 	KnownHosts       string // known_hosts file; "" → the remote layer's default
-	ConfigFile       string // ssh_config file to read aliases from
+	ConfigFile       string // ssh_config file to read aliases from; NoSSHConfig reads none
 	ProxyJump        string // [user@]host[:port][,...] jump hosts
 	SudoPasswordEnv  string // environment variable holding the sudo password; default K3SUP_PI_SUDO_PASSWORD
 	SudoPasswordFile string // file holding the sudo password
@@ -84,14 +88,9 @@ type Host struct {
 	Key       string            // per-host private key; "" → SSH.Key
 	ProxyJump string            // per-host jump hosts; "" → SSH.ProxyJump
 	Line      int               // line of the host entry, for later error messages
-}
 
-// Name is the host's Hostname when set, otherwise its Address.
-func (h Host) Name() string {
-	if h.Hostname != "" {
-		return h.Hostname
-	}
-	return h.Address
+	sshPort int  // Port, else SSH.Port, else DefaultSSHPort (set by Load)
+	shared  bool // another host has the same Address (on another port); see Name
 }
 
 // Servers returns the server hosts in file order; the first is the init server.
@@ -110,16 +109,6 @@ func (inv *Inventory) withRole(role string) []Host {
 	return out
 }
 
-// Host finds a host by Name() or Address, ignoring case.
-func (inv *Inventory) Host(name string) (Host, bool) {
-	for _, h := range inv.Hosts {
-		if strings.EqualFold(h.Name(), name) || strings.EqualFold(h.Address, name) {
-			return h, true
-		}
-	}
-	return Host{}, false
-}
-
 // TokenValue returns Cluster.Token, or the trimmed content of Cluster.TokenFile,
 // or "" when neither is set (the first server then generates one).
 func (inv *Inventory) TokenValue() (string, error) {
@@ -128,7 +117,7 @@ func (inv *Inventory) TokenValue() (string, error) {
 		return c.Token, nil
 	}
 	path := inv.resolvePath(c.TokenFile)
-	data, err := os.ReadFile(path)
+	data, err := localfile.Read(context.Background(), path, localfile.MaxSecret)
 	if err != nil {
 		return "", fmt.Errorf("read cluster.token_file: %w", err)
 	}

@@ -84,6 +84,35 @@ func TestHostLookup(t *testing.T) {
 	expect(t, "agents", len(inv.Agents()), 2)
 }
 
+// TestNamesAreUnique: hosts sharing an address on different ports get
+// distinct Names, and each name selects one host.
+func TestNamesAreUnique(t *testing.T) {
+	inv, err := Parse("inv.yml", []byte("ssh: {port: 2200}\nhosts:\n  - address: 10.0.0.1\n  - {address: 10.0.0.1, port: 2222}\n  - {address: \"fd00::1\", hostname: pi-6}\n  - {address: \"fd00::1\", port: 23}\n  - address: 10.0.0.2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.1:2200", "10.0.0.1:2222", "pi-6", "[fd00::1]:23", "10.0.0.2"}
+	for i, h := range inv.Hosts {
+		expect(t, fmt.Sprintf("hosts[%d].Name()", i), h.Name(), want[i])
+		got, ok := inv.Host(h.Name())
+		expect(t, "Host("+h.Name()+")", ok && got.Line == h.Line, true)
+	}
+	tests := []struct {
+		query string
+		n     int
+	}{
+		{"10.0.0.1", 2}, {"fd00:0::1", 2}, {"[fd00::1]:2200", 1}, {"[FD00::1]:23", 1}, {"10.0.0.1:22", 0}, {"10.0.0.2:2200", 1},
+	}
+	for _, tt := range tests {
+		expect(t, "len(Matches("+tt.query+"))", len(inv.Matches(tt.query)), tt.n)
+	}
+	_, err = inv.Select([]string{"10.0.0.1"})
+	var se *SelectError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), `"10.0.0.1" is ambiguous in inv.yml: it is the address of 10.0.0.1:2200 and 10.0.0.1:2222`) {
+		t.Errorf("Select(shared address) = %v", err)
+	}
+}
+
 func TestTokenValue(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {
@@ -115,12 +144,15 @@ func TestTokenValue(t *testing.T) {
 }
 
 func TestPathsExpanded(t *testing.T) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
 	dir := t.TempDir()
 	writeBundle(t, filepath.Join(dir, "b"))
+	// Load checks that the files exist (issue 9 item 16).
+	writeFile(t, filepath.Join(home, ".ssh/id"), testKey)
+	writeFile(t, filepath.Join(home, "pw"), "pw\n")
+	writeFile(t, filepath.Join(dir, "cfg"), "Host *\n")
+	writeFile(t, filepath.Join(dir, "k/id"), testKey)
 	data := "cluster:\n  kubeconfig: out/kc\n  install: {source: offline, bundle_dir: b}\n" +
 		"ssh:\n  key: ~/.ssh/id\n  known_hosts: /etc/kh\n  config_file: cfg\n  sudo_password_file: ~/pw\n" +
 		"hosts:\n  - {address: a, key: k/id}\n"
@@ -163,4 +195,18 @@ func TestErrorFormat(t *testing.T) {
 	}}
 	want := "inv.yml:3:5: ssh.port: bad\ninv.yml: cluster.batch_size: from a flag\ninv.yml:1:1: no path"
 	expect(t, "Error()", e.Error(), want)
+}
+
+// testKey has the shape of an OpenSSH private key, enough for Load's check.
+const testKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+
+// writeFile writes content to path, creating its directory.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -47,6 +47,7 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		return
 	}
 	d.pos[path] = at(n)
+	seen := map[string]*yaml.Node{} // key:effect → first taint with it
 	for i, e := range n.Content {
 		e = resolve(e)
 		tp := fmt.Sprintf("%s[%d]", path, i)
@@ -56,43 +57,33 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		}
 		if msg := checkTaint(e.Value); msg != "" {
 			d.add(at(e), tp, "%s", msg)
+		} else {
+			d.uniqueTaint(e, tp, seen)
 		}
+		d.pos[tp] = at(e)
 		*out = append(*out, e.Value)
 	}
 }
 
-// managedConfigKeys are k3s config keys k3sup-pi sets itself.
-var managedConfigKeys = map[string]string{
-	"token":              "set cluster.token or cluster.token_file instead",
-	"token-file":         "set cluster.token_file instead",
-	"server":             "k3sup-pi points joining nodes at the first server itself",
-	"node-name":          "set the host's hostname instead",
-	"datastore-endpoint": "set cluster.datastore_endpoint instead",
+// uniqueTaint refuses a valid taint whose key and effect an earlier taint of
+// the host has (kubectl taint refuses the pair, after the cluster is built).
+func (d *decoder) uniqueTaint(e *yaml.Node, tp string, seen map[string]*yaml.Node) {
+	id := taintID(e.Value)
+	switch first := seen[id]; {
+	case first == nil:
+		seen[id] = e
+	case first.Value == e.Value:
+		d.add(at(e), tp, "taint %q is listed twice (first on line %d); keep one", e.Value, first.Line)
+	default:
+		d.add(at(e), tp, "taint %q has the key and effect of %q (line %d); a node holds one taint per key and effect, keep one",
+			e.Value, first.Value, first.Line)
+	}
 }
 
-// config decodes server_config or agent_config: k3s config.yaml keys.
-func (d *decoder) config(n *yaml.Node, path string, out *map[string]any) {
-	if n.Kind != yaml.MappingNode {
-		d.add(at(n), path, "expected a mapping of k3s config.yaml keys like {disable: [traefik]}, got %s", describe(n, false))
-		return
-	}
-	d.pos[path] = at(n)
-	before := len(d.list)
-	for _, p := range d.pairs(n, path) {
-		key, kp := p.key.Value, join(path, p.key.Value)
-		if hint, ok := managedConfigKeys[key]; ok {
-			d.add(at(p.key), kp, "k3sup-pi manages %q; %s", key, hint)
-		} else if strings.Contains(key, "_") {
-			d.add(at(p.key), kp, "k3s config keys use dashes; write %q", strings.ReplaceAll(key, "_", "-"))
-		}
-	}
-	if len(d.list) > before {
-		return
-	}
-	m := map[string]any{}
-	if err := n.Decode(&m); err != nil {
-		d.add(at(n), path, "cannot read these k3s settings: %v", err)
-		return
-	}
-	*out = m
+// taintID is a valid taint's identity on a node: key:Effect (the value does
+// not count; kubectl refuses two taints with the same key and effect).
+func taintID(t string) string {
+	i := strings.LastIndex(t, ":")
+	key, _, _ := strings.Cut(t[:i], "=")
+	return key + ":" + t[i+1:]
 }

@@ -22,6 +22,8 @@ hosts:
 `
 
 func TestApplyOverrides(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeFile(t, "id", testKey) // --key=id must exist (issue 9 item 16)
 	cwd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)

@@ -69,6 +69,8 @@ func TestParseInvalid(t *testing.T) {
 		{"section not a mapping", "cluster: [a]\n" + oneHost, []string{"1:10: cluster: expected a mapping of settings"}},
 		{"bad duration", "cluster:\n  reboot_timeout: 10\n" + oneHost, []string{`2:19: cluster.reboot_timeout: "10" is not a duration`}},
 		{"negative duration", "cluster:\n  ready_timeout: -1m\n" + oneHost, []string{"cluster.ready_timeout: is -1m0s; give a positive duration"}},
+		{"zero install timeout", "cluster:\n  install_timeout: 0s\n" + oneHost, []string{"cluster.install_timeout: is 0s; give a positive duration"}},
+		{"install timeout not a duration", "cluster:\n  install_timeout: soon\n" + oneHost, []string{"install_timeout"}},
 		{"batch size zero", "cluster:\n  batch_size: 0\n" + oneHost, []string{"2:15: cluster.batch_size: is 0"}},
 		{"concurrency negative", "cluster:\n  concurrency: -3\n" + oneHost, []string{"cluster.concurrency: is -3"}},
 		{"port out of range", "ssh:\n  port: 0\nhosts:\n  - {address: a, port: 65536}\n",
@@ -125,6 +127,12 @@ func TestParseInvalidHosts(t *testing.T) {
 		{"even etcd servers", "hosts:\n  - {address: a, role: server}\n  - {address: b, role: server}\n",
 			[]string{"3:1: hosts: 2 servers with embedded etcd"}},
 		{"duplicate host", "hosts:\n  - address: a\n  - address: A\n", []string{"3:14: hosts[1].address: a port 22 is already hosts[0] (line 2)"}},
+		{"hostname is another host's address", "hosts:\n  - {address: 10.0.0.1, hostname: pi-2}\n  - address: pi-2\n",
+			[]string{`2:35: hosts[0].hostname: "pi-2" is the address of hosts[1] (line 3); a hostname equal to another host's address makes the hosts ambiguous`}},
+		{"hostname is a later host's ip", "hosts:\n  - address: 10.0.0.1\n  - {address: pi-b.lan, hostname: pi-c}\n  - {address: pi-c, port: 2222}\n",
+			[]string{`3:35: hosts[1].hostname: "pi-c" is the address of hosts[2] (line 4)`}},
+		{"duplicate host via ssh port", "ssh: {port: 2222}\nhosts:\n  - address: a\n  - {address: a, port: 2222}\n",
+			[]string{"4:15: hosts[1].address: a port 2222 is already hosts[0] (line 3)"}},
 		{"duplicate ipv6 host", "hosts:\n  - address: \"fd00::1\"\n  - address: \"fd00:0::1\"\n", []string{"is already hosts[0]"}},
 		{"duplicate hostname", "hosts:\n  - {address: a, hostname: pi}\n  - {address: b, hostname: pi}\n",
 			[]string{`3:28: hosts[1].hostname: "pi" is already the hostname of hosts[0] (line 2)`}},
@@ -141,6 +149,14 @@ func TestParseInvalidHosts(t *testing.T) {
 		{"taint effect case", "hosts:\n  - address: a\n    taints: [\"gpu:noschedule\"]\n", []string{`is spelled "NoSchedule"`}},
 		{"taint bad key", "hosts:\n  - address: a\n    taints: [\"a b=c:NoSchedule\"]\n", []string{`key "a b"`}},
 		{"taint bad value", "hosts:\n  - address: a\n    taints: [\"k=a b:NoSchedule\"]\n", []string{`value "a b"`}},
+		{"duplicate taint", "hosts:\n  - address: a\n    taints:\n      - gpu=a:NoSchedule\n      - gpu:NoExecute\n      - gpu=b:NoSchedule\n",
+			[]string{`6:9: hosts[0].taints[2]: taint "gpu=b:NoSchedule" has the key and effect of "gpu=a:NoSchedule" (line 4)`}},
+		{"same taint twice", "hosts:\n  - address: a\n    taints: [\"x:NoExecute\", \"x:NoExecute\"]\n",
+			[]string{`3:29: hosts[0].taints[1]: taint "x:NoExecute" is listed twice (first on line 3)`}},
+		{"taint of taint_servers with another value", "cluster: {taint_servers: true}\nhosts:\n  - address: a\n    taints: [\"node-role.kubernetes.io/control-plane:NoSchedule\"]\n",
+			[]string{`4:14: hosts[0].taints[0]: taint "node-role.kubernetes.io/control-plane:NoSchedule" has the key and effect of "node-role.kubernetes.io/control-plane=true:NoSchedule", which cluster.taint_servers puts`}},
+		{"taint of taint_servers repeated", "cluster: {taint_servers: true}\nhosts:\n  - address: a\n    taints: [\"node-role.kubernetes.io/control-plane=true:NoSchedule\"]\n",
+			[]string{`4:14: hosts[0].taints[0]: taint "node-role.kubernetes.io/control-plane=true:NoSchedule" is put on every server by cluster.taint_servers`}},
 		{"taints a string", "hosts:\n  - address: a\n    taints: \"k:NoSchedule\"\n", []string{"expected a list"}},
 	}
 	for _, tt := range tests {
@@ -192,6 +208,12 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		"cluster:\n  datastore_endpoint: true\n  token: " + tok + "\n  tokn: 1\n" + oneHost,
 		"cluster:\n  datastore_endpoint: \"x" + dsn + "\"\n  token: " + tok + "\n" + oneHost,
 		"cluster:\n  datastore_endpoint: [\"" + dsn + "\"]\n" + oneHost,
+		"ssh:\n  sudo_password_env: \"S3CRET pw!\"\n" + oneHost,
+		"ssh:\n  sudo_password_env: [S3CRET]\n" + oneHost,
+		"ssh:\n  sudo_password: S3CRET\n" + oneHost,
+		"cluster:\n  token: \" S3CRET\"\n" + oneHost,
+		"cluster:\n  server_config: {agent-token: [S3CRET], etcd-s3-secret-key: {S3CRET: 1}}\n" + oneHost,
+		"cluster:\n  server_config: {vpn-auth: [[S3CRET]]}\n" + oneHost,
 	}
 	for i, c := range cases {
 		_, err := Parse("inv.yml", []byte(c))
@@ -200,6 +222,44 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		}
 		if msg := err.Error(); strings.Contains(msg, "S3CRET") {
 			t.Errorf("case %d: secret in error:\n%s", i, msg)
+		}
+	}
+}
+
+// TestSecretKeysWithheld: a problem with a secret-bearing key names the key
+// and line and says the value is withheld.
+func TestSecretKeysWithheld(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"password typed into sudo_password_env", "ssh:\n  sudo_password_env: \"hunter2 x\"\n" + oneHost,
+			[]string{"2:22: ssh.sudo_password_env: is not an environment variable name (value withheld: it may be a password)"}},
+		{"sudo_password_env of the wrong type", "ssh:\n  sudo_password_env: true\n" + oneHost,
+			[]string{"2:22: ssh.sudo_password_env: expected text, got a boolean (value withheld)"}},
+		{"blank token", "cluster:\n  token: \"   \"\n" + oneHost, []string{"2:10: cluster.token: is blank; give the secret, or remove token:"}},
+		{"empty token", "cluster:\n  token: \"\"\n" + oneHost, []string{"2:10: cluster.token: is blank"}},
+		{"token with white space around", "cluster:\n  token: \"abc123 \"\n" + oneHost,
+			[]string{"2:10: cluster.token: starts or ends with white space (value withheld)"}},
+		{"token of the wrong type", "cluster:\n  token: {a: b}\n" + oneHost, []string{"2:10: cluster.token: expected text, got a mapping"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("inv.yml", []byte(tt.yaml))
+			wantProblems(t, err, tt.want...)
+		})
+	}
+}
+
+func TestSecretPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"cluster.token": true, "cluster.datastore_endpoint": true, "ssh.sudo_password_env": true,
+		"ssh.sudo_password": true, "cluster.server_config.agent-token": true, "cluster.server_config.etcd-s3-secret-key": true,
+		"cluster.token_file": false, "ssh.sudo_password_file": false, "ssh.user": false, "hosts[0].labels[disk]": false,
+		"hosts[0].labels[api-token]": true,
+	} {
+		if got := secretPath(path); got != want {
+			t.Errorf("secretPath(%q) = %v, want %v", path, got, want)
 		}
 	}
 }
@@ -281,6 +341,7 @@ func checkDefaults(t *testing.T, inv *Inventory) {
 	expect(t, "concurrency", c.Concurrency, 30)
 	expect(t, "reboot", c.RebootTimeout, 10*time.Minute)
 	expect(t, "ready", c.ReadyTimeout, 5*time.Minute)
+	expect(t, "install", c.InstallTimeout, 10*time.Minute)
 	expect(t, "source", c.Install.Source, "online")
 	expect(t, "script", c.Install.ScriptURL, "https://get.k3s.io")
 	expect(t, "kubeconfig", c.Kubeconfig, filepath.Join(filepath.Dir(inv.File), "kubeconfig"))

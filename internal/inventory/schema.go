@@ -24,12 +24,12 @@ func clusterFields(c *Cluster, d *decoder) map[string]any {
 		"name": &c.Name, "k3s_version": &c.K3sVersion, "channel": &c.Channel,
 		"token": &c.Token, "token_file": &c.TokenFile, "api_endpoint": &c.APIEndpoint,
 		"datastore_endpoint": &c.DatastoreEndpoint,
-		"server_config":      section(func(n *yaml.Node, p string) { d.config(n, p, &c.ServerConfig) }),
-		"agent_config":       section(func(n *yaml.Node, p string) { d.config(n, p, &c.AgentConfig) }),
+		"server_config":      section(func(n *yaml.Node, p string) { d.config(n, p, RoleServer, &c.ServerConfig) }),
+		"agent_config":       section(func(n *yaml.Node, p string) { d.config(n, p, RoleAgent, &c.AgentConfig) }),
 		"batch_size":         &c.BatchSize, "taint_servers": &c.TaintServers, "drain_on_upgrade": &c.DrainOnUpgrade, "label_workers": &c.LabelWorkers,
 		"install":    d.sub(func() map[string]any { return installFields(&c.Install) }),
 		"kubeconfig": &c.Kubeconfig, "concurrency": &c.Concurrency,
-		"reboot_timeout": &c.RebootTimeout, "ready_timeout": &c.ReadyTimeout,
+		"reboot_timeout": &c.RebootTimeout, "ready_timeout": &c.ReadyTimeout, "install_timeout": &c.InstallTimeout,
 	}
 }
 

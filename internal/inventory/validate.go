@@ -23,6 +23,7 @@ func validate(inv *Inventory, ps *problems) {
 	v.ssh()
 	v.hosts()
 	v.topology()
+	v.files()
 }
 
 // check reports msg at path's position when path was given and msg is not "".
@@ -58,6 +59,7 @@ func (v *validator) cluster() {
 	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
 	v.positive("cluster.reboot_timeout", c.RebootTimeout)
 	v.positive("cluster.ready_timeout", c.ReadyTimeout)
+	v.positive("cluster.install_timeout", c.InstallTimeout)
 }
 
 // version checks k3s_version and channel: each well formed, not both.
@@ -76,6 +78,9 @@ func (v *validator) version(c Cluster) {
 // secrets checks token, token_file and datastore_endpoint without ever
 // quoting their values.
 func (v *validator) secrets(c Cluster) {
+	if v.inv.given("cluster.token") {
+		v.check("cluster.token", checkSecret(c.Token, "remove token: and the first server generates one"))
+	}
 	if c.Token != "" && c.TokenFile != "" {
 		v.report("cluster.token_file", "set together with token; keep one of token and token_file")
 	} else if c.TokenFile != "" && v.inv.given("cluster.token_file") {
@@ -140,7 +145,8 @@ func (v *validator) ssh() {
 		v.check("ssh.proxy_jump", checkProxyJump(s.ProxyJump))
 	}
 	if !envNameRE.MatchString(s.SudoPasswordEnv) {
-		v.check("ssh.sudo_password_env", fmt.Sprintf("%q is not an environment variable name; use letters, digits and '_', like K3SUP_PI_SUDO_PASSWORD", s.SudoPasswordEnv))
+		v.check("ssh.sudo_password_env", "is not an environment variable name ("+withheld+": it may be a password); "+
+			"this key takes the NAME of a variable, like K3SUP_PI_SUDO_PASSWORD, whose value is the password")
 	}
 }
 

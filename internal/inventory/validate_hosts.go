@@ -12,14 +12,7 @@ func (v *validator) hosts() {
 		hp := fmt.Sprintf("hosts[%d]", i)
 		v.host(hp, h)
 		if h.Address != "" && checkAddress(h.Address) == "" {
-			port := h.Port
-			if port == 0 {
-				port = v.inv.SSH.Port
-			}
-			if port == 0 {
-				port = DefaultSSHPort
-			}
-			key := fmt.Sprintf("%s port %d", canonicalAddress(h.Address), port)
+			key := fmt.Sprintf("%s port %d", canonicalAddress(h.Address), effectivePort(h.Port, v.inv.SSH.Port))
 			if j, dup := addrs[key]; dup {
 				v.check(hp+".address", fmt.Sprintf("%s is already hosts[%d] (line %d); list each host once", key, j, v.inv.Hosts[j].Line))
 			} else {
@@ -32,6 +25,27 @@ func (v *validator) hosts() {
 			} else {
 				names[h.Hostname] = i
 			}
+		}
+	}
+	v.hostnamesNotAddresses()
+}
+
+// hostnamesNotAddresses refuses a hostname that is another host's address:
+// a name given to --host would then select the wrong host.
+func (v *validator) hostnamesNotAddresses() {
+	addrs := map[string]int{}
+	for i := len(v.inv.Hosts) - 1; i >= 0; i-- {
+		addrs[canonicalAddress(v.inv.Hosts[i].Address)] = i
+	}
+	for i, h := range v.inv.Hosts {
+		if h.Hostname == "" {
+			continue
+		}
+		j, clash := addrs[canonicalAddress(h.Hostname)]
+		if clash && j != i && canonicalAddress(v.inv.Hosts[j].Address) != canonicalAddress(h.Address) {
+			v.check(fmt.Sprintf("hosts[%d].hostname", i), fmt.Sprintf(
+				"%q is the address of hosts[%d] (line %d); a hostname equal to another host's address makes the hosts ambiguous (--host %s); choose another hostname",
+				h.Hostname, j, v.inv.Hosts[j].Line, h.Hostname))
 		}
 	}
 }
@@ -62,6 +76,7 @@ func (v *validator) host(hp string, h Host) {
 		v.check(hp+".user", checkUser(h.User))
 	}
 	v.port(hp+".port", h.Port)
+	v.serverTaints(hp, h)
 	if h.ProxyJump != "" {
 		v.check(hp+".proxy_jump", checkProxyJump(h.ProxyJump))
 	}
@@ -105,5 +120,26 @@ func (v *validator) topology() {
 		v.ps.add(pos{line: last.Line, col: 1}, "hosts",
 			"%d servers with embedded etcd: etcd needs an odd number for quorum; add or remove one server, or set cluster.datastore_endpoint for an external datastore",
 			len(servers))
+	}
+}
+
+// controlPlaneTaint is the taint cluster.taint_servers puts on every server.
+const controlPlaneTaint = "node-role.kubernetes.io/control-plane=true:NoSchedule"
+
+// serverTaints refuses a server taint with the key and effect of the one
+// cluster.taint_servers sets: the node can hold only one of them.
+func (v *validator) serverTaints(hp string, h Host) {
+	if h.Role != RoleServer || !v.inv.Cluster.TaintServers {
+		return
+	}
+	for i, t := range h.Taints {
+		tp := fmt.Sprintf("%s.taints[%d]", hp, i)
+		switch {
+		case t == controlPlaneTaint:
+			v.check(tp, fmt.Sprintf("taint %q is put on every server by cluster.taint_servers; remove it here", t))
+		case checkTaint(t) == "" && taintID(t) == taintID(controlPlaneTaint):
+			v.check(tp, fmt.Sprintf("taint %q has the key and effect of %q, which cluster.taint_servers puts on every server; keep one of the two",
+				t, controlPlaneTaint))
+		}
 	}
 }

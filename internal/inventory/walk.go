@@ -9,9 +9,6 @@ import (
 // section decodes a nested mapping or list at path.
 type section func(n *yaml.Node, path string)
 
-// secretPaths are never echoed in messages.
-var secretPaths = map[string]bool{"cluster.token": true, "cluster.datastore_endpoint": true}
-
 type pair struct{ key, val *yaml.Node }
 
 // mapping decodes the mapping n at path into the targets of fields, reporting
@@ -118,11 +115,11 @@ func (d *decoder) value(n *yaml.Node, path string, target any) {
 
 func (d *decoder) str(n *yaml.Node, path string, t *string) bool {
 	if n.Kind != yaml.ScalarNode {
-		d.add(at(n), path, "expected text, got %s", describe(n, secretPaths[path]))
+		d.add(at(n), path, "expected text, got %s", describe(n, secretPath(path)))
 		return false
 	}
 	if n.ShortTag() == "!!bool" {
-		d.add(at(n), path, "expected text, got %s; quote it if you mean the word", describe(n, secretPaths[path]))
+		d.add(at(n), path, "expected text, got %s; quote it if you mean the word", describe(n, secretPath(path)))
 		return false
 	}
 	*t = n.Value
@@ -131,12 +128,12 @@ func (d *decoder) str(n *yaml.Node, path string, t *string) bool {
 
 func (d *decoder) integer(n *yaml.Node, path string, t *int) bool {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		d.add(at(n), path, "expected a whole number, got %s; write it without quotes, like 22", describe(n, false))
+		d.add(at(n), path, "expected a whole number, got %s; write it without quotes, like 22", describe(n, secretPath(path)))
 		return false
 	}
 	var v int
 	if err := n.Decode(&v); err != nil {
-		d.add(at(n), path, "%q is too large for a number here", n.Value)
+		d.add(at(n), path, "%s is too large for a number here", quote(n.Value, secretPath(path)))
 		return false
 	}
 	*t = v
@@ -145,12 +142,12 @@ func (d *decoder) integer(n *yaml.Node, path string, t *int) bool {
 
 func (d *decoder) boolean(n *yaml.Node, path string, t *bool) bool {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-		d.add(at(n), path, "expected true or false, got %s", describe(n, false))
+		d.add(at(n), path, "expected true or false, got %s", describe(n, secretPath(path)))
 		return false
 	}
 	var v bool
 	if err := n.Decode(&v); err != nil {
-		d.add(at(n), path, "expected true or false, got %s", describe(n, false))
+		d.add(at(n), path, "expected true or false, got %s", describe(n, secretPath(path)))
 		return false
 	}
 	*t = v
@@ -159,12 +156,12 @@ func (d *decoder) boolean(n *yaml.Node, path string, t *bool) bool {
 
 func (d *decoder) duration(n *yaml.Node, path string, t *time.Duration) bool {
 	if n.Kind != yaml.ScalarNode {
-		d.add(at(n), path, "expected a duration like \"10m\", got %s", describe(n, false))
+		d.add(at(n), path, "expected a duration like \"10m\", got %s", describe(n, secretPath(path)))
 		return false
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		d.add(at(n), path, "%q is not a duration; write it with a unit, like \"10m\" or \"90s\"", n.Value)
+		d.add(at(n), path, "%s is not a duration; write it with a unit, like \"10m\" or \"90s\"", quote(n.Value, secretPath(path)))
 		return false
 	}
 	*t = v

@@ -32,6 +32,10 @@ var serverOnly = map[string]bool{
 
 var serverOnlyPrefixes = []string{"cluster-", "datastore-", "etcd-", "secrets-encryption"}
 
+// ServerOnly reports whether key is a k3s server flag that an agent's config
+// may not carry. The inventory checks agent_config with it when it is loaded.
+func ServerOnly(key string) bool { return isServerOnly(key) }
+
 // isServerOnly reports whether an agent's config may not carry key.
 func isServerOnly(key string) bool {
 	if serverOnly[key] {

@@ -1,7 +1,8 @@
 // Package kubeconfig turns the k3s.yaml of a server into a kubeconfig for the
 // operator's machine and merges it into an existing one, through client-go's
-// clientcmd so that every field survives (no hand-rolled YAML, no string
-// replacement of "default").
+// clientcmd (no hand-rolled YAML, no string replacement of "default").
+// Nothing of k3s.yaml but the CA, the client certificate and key (or a
+// token) reaches the result: a k3s.yaml with anything else is refused.
 package kubeconfig
 
 import (
@@ -12,15 +13,19 @@ import (
 	"k8s.io/client-go/tools/clientcmd/api"
 )
 
-// Rewrite takes the k3s.yaml of a server (cluster, user and context all named
-// "default", server https://127.0.0.1:6443) and returns a kubeconfig whose
-// cluster, user and context are all named clusterName, whose server is server,
-// and whose current-context is clusterName.
+// Rewrite takes the k3s.yaml that host (a server, named in messages) holds
+// and returns a kubeconfig built from scratch: one cluster, user and context
+// all named clusterName, current-context clusterName, the server URL made
+// from server, and from k3s.yaml only the CA certificates and the client
+// certificate and key (or a token), each checked to parse. A k3s.yaml
+// holding anything else (an exec or auth-provider plugin, a proxy-url, file
+// paths, insecure-skip-tls-verify, more entries, extensions...) is refused
+// with a *RefusedError.
 //
 // server may be a host ("10.0.0.5", "pi-01.local", "fd00::5"), host:port
 // ("10.0.0.5:6443", "[fd00::5]:6443") or a full https URL; the port defaults to
 // 6443.
-func Rewrite(k3sYAML []byte, clusterName, server string) ([]byte, error) {
+func Rewrite(k3sYAML []byte, host, clusterName, server string) ([]byte, error) {
 	if clusterName == "" {
 		return nil, errors.New("rewrite kubeconfig: empty cluster name")
 	}
@@ -28,65 +33,34 @@ func Rewrite(k3sYAML []byte, clusterName, server string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rewrite kubeconfig: %w", err)
 	}
+	source := "k3s.yaml on " + host
 	src, err := clientcmd.Load(k3sYAML)
 	if err != nil {
-		return nil, fmt.Errorf("rewrite kubeconfig: parse k3s.yaml: %w", err)
+		return nil, fmt.Errorf("%s does not parse as a kubeconfig: %w", source, err)
 	}
-	ctx, err := sourceContext(src)
+	cr, err := allowed(src, source)
 	if err != nil {
-		return nil, fmt.Errorf("rewrite kubeconfig: k3s.yaml: %w", err)
+		return nil, err
 	}
-	cluster := src.Clusters[ctx.Cluster].DeepCopy()
-	cluster.Server = url
-	cluster.LocationOfOrigin = ""
-	user := src.AuthInfos[ctx.AuthInfo].DeepCopy()
-	user.LocationOfOrigin = ""
-
-	out := api.NewConfig()
-	out.Clusters[clusterName] = cluster
-	out.AuthInfos[clusterName] = user
-	out.Contexts[clusterName] = &api.Context{Cluster: clusterName, AuthInfo: clusterName, Namespace: ctx.Namespace,
-		Extensions: ctx.DeepCopy().Extensions}
-	out.CurrentContext = clusterName
-	b, err := clientcmd.Write(*out)
+	b, err := clientcmd.Write(*build(cr, clusterName, url))
 	if err != nil {
 		return nil, fmt.Errorf("rewrite kubeconfig: encode: %w", err)
 	}
 	return b, nil
 }
 
-// sourceContext picks the context of k3s.yaml to export: the current one, else
-// the only one; without contexts, the only cluster and the only user. It checks
-// that the cluster and user it names exist.
-func sourceContext(c *api.Config) (*api.Context, error) {
-	ctx := c.Contexts[c.CurrentContext]
-	if ctx == nil && len(c.Contexts) == 1 {
-		for _, only := range c.Contexts {
-			ctx = only
-		}
-	}
-	if ctx == nil && len(c.Contexts) == 0 && len(c.Clusters) == 1 && len(c.AuthInfos) == 1 {
-		ctx = &api.Context{}
-		for name := range c.Clusters {
-			ctx.Cluster = name
-		}
-		for name := range c.AuthInfos {
-			ctx.AuthInfo = name
-		}
-	}
-	switch {
-	case len(c.Clusters) == 0:
-		return nil, errors.New("no cluster in it")
-	case len(c.AuthInfos) == 0:
-		return nil, errors.New("no user in it")
-	case ctx == nil:
-		return nil, fmt.Errorf("%d contexts and no current-context: cannot tell which one to export", len(c.Contexts))
-	case c.Clusters[ctx.Cluster] == nil:
-		return nil, fmt.Errorf("context names cluster %q, which is not in it", ctx.Cluster)
-	case c.AuthInfos[ctx.AuthInfo] == nil:
-		return nil, fmt.Errorf("context names user %q, which is not in it", ctx.AuthInfo)
-	}
-	return ctx, nil
+// build is the kubeconfig of cr, every entry named name.
+func build(cr credentials, name, url string) *api.Config {
+	out := api.NewConfig()
+	cluster := api.NewCluster()
+	cluster.Server, cluster.CertificateAuthorityData = url, cr.caData
+	user := api.NewAuthInfo()
+	user.ClientCertificateData, user.ClientKeyData, user.Token = cr.certData, cr.keyData, cr.token
+	out.Clusters[name] = cluster
+	out.AuthInfos[name] = user
+	out.Contexts[name] = &api.Context{Cluster: name, AuthInfo: name}
+	out.CurrentContext = name
+	return out
 }
 
 // Merge returns existing with the clusters, users and contexts of add merged in:
@@ -105,6 +79,9 @@ func Merge(existing, add []byte, switchContext bool) ([]byte, error) {
 	}
 	if len(src.Contexts) == 0 {
 		return nil, errors.New("merge kubeconfig: the new config has no context")
+	}
+	if _, err := allowed(src, "the kubeconfig to merge"); err != nil {
+		return nil, fmt.Errorf("merge kubeconfig: %w", err)
 	}
 	for name, c := range src.Clusters {
 		dst.Clusters[name] = c

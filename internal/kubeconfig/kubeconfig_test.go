@@ -2,39 +2,16 @@ package kubeconfig
 
 import (
 	"bytes"
-	"encoding/base64"
-	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig/kctest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/clientcmd/api"
 )
 
-// k3sYAML is a k3s.yaml as a server writes it; ca tells the CA bytes apart.
-func k3sYAML(ca string) []byte {
-	enc := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	return []byte(fmt.Sprintf(`apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: %s
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: %s
-    client-key-data: %s
-`, enc(ca), enc("client-cert"), enc("client-key")))
-}
+// k3sYAML is a k3s.yaml as a server writes it for p.
+func k3sYAML(t testing.TB, p kctest.PKI) []byte { return kctest.YAML(t, p.Config()) }
 
 func load(t *testing.T, b []byte) *api.Config {
 	t.Helper()
@@ -46,6 +23,7 @@ func load(t *testing.T, b []byte) *api.Config {
 }
 
 func TestRewrite(t *testing.T) {
+	p := kctest.NewPKI(t)
 	tests := []struct {
 		server, want string
 	}{
@@ -61,7 +39,7 @@ func TestRewrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.server, func(t *testing.T) {
-			out, err := Rewrite(k3sYAML("ca-1"), "pi-lab", tt.server)
+			out, err := Rewrite(k3sYAML(t, p), "pi-01", "pi-lab", tt.server)
 			if err != nil {
 				t.Fatalf("Rewrite: %v", err)
 			}
@@ -76,7 +54,8 @@ func TestRewrite(t *testing.T) {
 			if cl.Server != tt.want {
 				t.Errorf("server = %q, want %q", cl.Server, tt.want)
 			}
-			if string(cl.CertificateAuthorityData) != "ca-1" || string(u.ClientKeyData) != "client-key" {
+			if !bytes.Equal(cl.CertificateAuthorityData, p.CA) || !bytes.Equal(u.ClientCertificateData, p.Cert) ||
+				!bytes.Equal(u.ClientKeyData, p.Key) {
 				t.Errorf("credentials not carried over:\n%s", out)
 			}
 			if bytes.Contains(out, []byte("default")) || bytes.Contains(out, []byte("127.0.0.1")) {
@@ -87,25 +66,20 @@ func TestRewrite(t *testing.T) {
 }
 
 func TestRewriteErrors(t *testing.T) {
-	noUser := strings.Split(string(k3sYAML("ca")), "users:")[0]
-	noCluster := strings.Replace(string(k3sYAML("ca")), "clusters:\n- cluster:", "x-clusters:\n- cluster:", 1)
-	dangling := strings.Replace(string(k3sYAML("ca")), "    cluster: default", "    cluster: other", 1)
+	good := string(k3sYAML(t, kctest.NewPKI(t)))
 	tests := []struct {
 		name, in, cluster, server, want string
 	}{
-		{"no user", noUser, "pi", "10.0.0.5", "no user"},
-		{"no cluster", noCluster, "pi", "10.0.0.5", "no cluster"},
-		{"dangling context", dangling, "pi", "10.0.0.5", `cluster "other"`},
-		{"not a kubeconfig", "{{{", "pi", "10.0.0.5", "parse k3s.yaml"},
-		{"empty cluster name", string(k3sYAML("ca")), "", "10.0.0.5", "empty cluster name"},
-		{"empty server", string(k3sYAML("ca")), "pi", "", "empty API server"},
-		{"http server", string(k3sYAML("ca")), "pi", "http://10.0.0.5:6443", "want https"},
-		{"bad port", string(k3sYAML("ca")), "pi", "10.0.0.5:99999", "port"},
-		{"bad host", string(k3sYAML("ca")), "pi", "a b", "neither an IP"},
+		{"not a kubeconfig", "{{{", "pi", "10.0.0.5", "k3s.yaml on pi-01 does not parse"},
+		{"empty cluster name", good, "", "10.0.0.5", "empty cluster name"},
+		{"empty server", good, "pi", "", "empty API server"},
+		{"http server", good, "pi", "http://10.0.0.5:6443", "want https"},
+		{"bad port", good, "pi", "10.0.0.5:99999", "port"},
+		{"bad host", good, "pi", "a b", "neither an IP"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Rewrite([]byte(tt.in), tt.cluster, tt.server)
+			_, err := Rewrite([]byte(tt.in), "pi-01", tt.cluster, tt.server)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Rewrite error = %v, want one containing %q", err, tt.want)
 			}
@@ -130,9 +104,9 @@ func unrelated(t *testing.T) []byte {
 	return b
 }
 
-func rewritten(t *testing.T, ca string) []byte {
+func rewritten(t *testing.T, p kctest.PKI) []byte {
 	t.Helper()
-	b, err := Rewrite(k3sYAML(ca), "pi-lab", "10.0.0.5")
+	b, err := Rewrite(k3sYAML(t, p), "pi-01", "pi-lab", "10.0.0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +114,7 @@ func rewritten(t *testing.T, ca string) []byte {
 }
 
 func TestMerge(t *testing.T) {
+	oldPKI, newPKI := kctest.NewPKI(t), kctest.NewPKI(t)
 	tests := []struct {
 		name        string
 		existing    func(*testing.T) []byte
@@ -150,11 +125,11 @@ func TestMerge(t *testing.T) {
 		{"into nothing", func(*testing.T) []byte { return nil }, false, "pi-lab", []string{"pi-lab"}},
 		{"keeps two unrelated contexts", unrelated, false, "work", []string{"work", "kind-dev", "pi-lab"}},
 		{"switches when asked", unrelated, true, "pi-lab", []string{"work", "kind-dev", "pi-lab"}},
-		{"replaces stale CA", func(t *testing.T) []byte { return rewritten(t, "old-ca") }, false, "pi-lab", []string{"pi-lab"}},
+		{"replaces stale CA", func(t *testing.T) []byte { return rewritten(t, oldPKI) }, false, "pi-lab", []string{"pi-lab"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := Merge(tt.existing(t), rewritten(t, "new-ca"), tt.switchCtx)
+			out, err := Merge(tt.existing(t), rewritten(t, newPKI), tt.switchCtx)
 			if err != nil {
 				t.Fatalf("Merge: %v", err)
 			}
@@ -171,8 +146,8 @@ func TestMerge(t *testing.T) {
 					t.Errorf("context %q missing or dangling:\n%s", name, out)
 				}
 			}
-			if got := string(c.Clusters["pi-lab"].CertificateAuthorityData); got != "new-ca" {
-				t.Errorf("pi-lab CA = %q, want new-ca", got)
+			if got := c.Clusters["pi-lab"].CertificateAuthorityData; !bytes.Equal(got, newPKI.CA) {
+				t.Errorf("pi-lab CA = %q, want the new one", got)
 			}
 			if w := c.AuthInfos["work"]; w != nil && w.Token != "work-token" {
 				t.Errorf("unrelated user changed: %+v", w)
@@ -185,9 +160,10 @@ func TestMergeErrors(t *testing.T) {
 	tests := []struct {
 		name, existing, add, want string
 	}{
-		{"bad existing", "{{{", string(rewritten(t, "ca")), "parse existing"},
+		{"bad existing", "{{{", string(rewritten(t, kctest.NewPKI(t))), "parse existing"},
 		{"bad new", "", "{{{", "parse new"},
 		{"new without context", "", "apiVersion: v1\nkind: Config\n", "no context"},
+		{"new with an exec plugin", "", string(withExec(t)), "the kubeconfig to merge has an exec credential plugin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,6 +173,13 @@ func TestMergeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withExec is a kubeconfig shaped like Rewrite's output, plus an exec plugin.
+func withExec(t *testing.T) []byte {
+	c := load(t, rewritten(t, kctest.NewPKI(t)))
+	c.AuthInfos["pi-lab"].Exec = &api.ExecConfig{APIVersion: "client.authentication.k8s.io/v1", Command: "sh"}
+	return kctest.YAML(t, c)
 }
 
 func FuzzServerURL(f *testing.F) {
@@ -219,10 +202,10 @@ func FuzzServerURL(f *testing.F) {
 }
 
 func FuzzRewrite(f *testing.F) {
-	f.Add(k3sYAML("ca"))
+	f.Add(k3sYAML(f, kctest.NewPKI(f)))
 	f.Add([]byte("apiVersion: v1\nkind: Config\nclusters: []\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err := Rewrite(in, "pi", "10.0.0.5")
+		out, err := Rewrite(in, "pi-01", "pi", "10.0.0.5")
 		if err != nil {
 			return
 		}

@@ -2,9 +2,11 @@ package preflight
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 )
 
@@ -103,14 +105,21 @@ func human(kb int64) string {
 	return fmt.Sprintf("%.1f GiB", float64(kb)/gib)
 }
 
+// checkInit refuses any init but systemd. OpenRC (Alpine) is refused rather
+// than half supported: the reboot check, k3s restarts, service checks and
+// uninstall all speak systemctl, and no OpenRC host is tested end to end.
 func checkInit(in Input, _ Options) []Finding {
 	switch in.Facts.InitSystem {
-	case "systemd", "openrc":
+	case "systemd":
 		return nil
+	case "openrc":
+		return finding(in, Error, "init",
+			"k3sup-pi needs systemd, and this host runs OpenRC (Alpine?): its reboot check, k3s restarts and uninstall all use systemctl",
+			"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian), or install k3s on this host by hand and leave it out of the inventory")
 	}
 	return finding(in, Error, "init",
-		fmt.Sprintf("init system is %q: the k3s installer needs systemd or openrc", in.Facts.InitSystem),
-		"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian) or openrc (Alpine)")
+		fmt.Sprintf("init system is %q: k3sup-pi needs systemd", in.Facts.InitSystem),
+		"use an OS image that boots with systemd (Raspberry Pi OS, Ubuntu, Debian)")
 }
 
 func checkSudo(in Input, _ Options) []Finding {
@@ -126,7 +135,7 @@ func checkSudo(in Input, _ Options) []Finding {
 func checkCmdline(in Input, _ Options) []Finding {
 	f := in.Facts
 	if f.CmdlinePath != "" {
-		return nil
+		return checkBootPartition(in)
 	}
 	if f.MemoryCgroup {
 		return finding(in, Info, "cmdline", "no cmdline.txt: not a Pi boot partition, no cgroup patch", "")
@@ -134,6 +143,31 @@ func checkCmdline(in Input, _ Options) []Finding {
 	return finding(in, Error, "cmdline",
 		"the memory cgroup is off and there is no cmdline.txt to patch (not a Pi boot partition, or network boot)",
 		"add cgroup_enable=memory to the kernel command line through this host's bootloader and reboot")
+}
+
+// checkBootPartition refuses a cmdline.txt that lies on the root file system:
+// the boot partition is not mounted, so the firmware would never read the edit
+// (and the real cmdline.txt is elsewhere). Any file system mounted there is
+// accepted, not only FAT: a network-booted Pi has its boot directory on NFS.
+func checkBootPartition(in Input) []Finding {
+	f := in.Facts
+	if f.CmdlineMount == "/" {
+		dir := BootDir(f)
+		where := "cmdline.txt found on the root file system"
+		if path.Dir(f.CmdlinePath) != dir {
+			where = f.CmdlinePath + " is on the root file system"
+		}
+		return finding(in, Error, "boot-partition", fmt.Sprintf("boot partition not mounted at %s (%s)", dir, where),
+			"mount it (e.g. check /etc/fstab) and run again")
+	}
+	return nil
+}
+
+// BootDir is where the boot partition belongs on this host: the directory of
+// the first cmdline.txt candidate for its OS (the A/B "current" directory of
+// newer Ubuntu lies inside it).
+func BootDir(f facts.Facts) string {
+	return strings.TrimSuffix(path.Dir(cmdline.Paths(f.OSID, f.OSVersionID)[0]), "/current")
 }
 
 // NeedsVxlanModules reports whether the host is a Raspberry Pi on Ubuntu

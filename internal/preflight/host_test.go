@@ -39,6 +39,7 @@ const (
 	ubuntuP5 = "ubuntu-2510-pi5.txt"
 	x86      = "x86-no-cmdline.txt"
 	pi4K3s   = "pi4-k3s-server.txt"
+	alpine   = "alpine-openrc-pi4.txt"
 )
 
 func TestCheckHost(t *testing.T) {
@@ -79,7 +80,11 @@ func TestCheckHost(t *testing.T) {
 		{name: "memory unknown", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.MemTotalKB = facts.Unknown },
 			want: []string{"memory/warning"}},
 		{name: "no systemd", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.InitSystem = "other" },
-			want: []string{"init/error"}},
+			want: []string{"init/error"}, wantMsg: "k3sup-pi needs systemd"},
+		{name: "Alpine with OpenRC refused", file: alpine, role: "agent", want: []string{"init/error"},
+			wantMsg: "k3sup-pi needs systemd, and this host runs OpenRC (Alpine?)"},
+		{name: "OpenRC server refused too", file: alpine, role: "server", want: []string{"init/error"},
+			wantMsg: "runs OpenRC"},
 		{name: "ubuntu 22.04 on a Pi", file: ubuntuP5, role: "agent",
 			mutate: func(f *facts.Facts) { f.OSVersionID, f.SudoNoPass = "22.04", true },
 			want:   []string{"vxlan-module/info"}, wantMsg: "linux-modules-extra-raspi"},
@@ -98,6 +103,20 @@ func TestCheckHost(t *testing.T) {
 		{name: "disk unknown", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.FreeBinKB = facts.Unknown },
 			want: []string{"disk-space/info"}},
 		{name: "bad role", file: pi4, role: "master", want: []string{"role/error"}},
+		{name: "boot partition not mounted", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType = "/", "ext4" },
+			want: []string{"boot-partition/error"}, wantMsg: "boot partition not mounted at /boot/firmware (cmdline.txt found on the root file system)"},
+		{name: "not mounted, bookworm stub in /boot chosen", file: pi4, role: "agent",
+			mutate: func(f *facts.Facts) {
+				f.CmdlinePath, f.CmdlineMount, f.CmdlineFSType = "/boot/cmdline.txt", "/", "ext4"
+			},
+			want: []string{"boot-partition/error"}, wantMsg: "not mounted at /boot/firmware (/boot/cmdline.txt is on the root file system)"},
+		{name: "ubuntu 25.10: the partition is /boot/firmware", file: ubuntuP5, role: "agent",
+			mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType, f.SudoNoPass = "/", "ext4", true },
+			want:   []string{"boot-partition/error"}, wantMsg: "not mounted at /boot/firmware (/boot/firmware/current/cmdline.txt is on the root"},
+		{name: "network boot: an nfs boot directory is fine", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineFSType = "nfs4" },
+			want: []string{}},
+		{name: "mount unknown: nothing said", file: pi4, role: "agent", mutate: func(f *facts.Facts) { f.CmdlineMount, f.CmdlineFSType = "", "" },
+			want: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

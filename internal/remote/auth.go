@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -118,7 +120,7 @@ func loadKey(file string, agentSigners []ssh.Signer, ask func(string) ([]byte, e
 	if s, ok := keyCache.signers[file]; ok {
 		return s, nil
 	}
-	pem, err := os.ReadFile(file)
+	pem, err := localfile.Read(context.Background(), file, localfile.MaxKey)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func publicKeyOf(file string, embedded ssh.PublicKey) ssh.PublicKey {
 	if embedded != nil {
 		return embedded
 	}
-	b, err := os.ReadFile(file + ".pub")
+	b, err := localfile.Read(context.Background(), file+".pub", localfile.MaxKey)
 	if err != nil {
 		return nil
 	}
@@ -179,7 +181,7 @@ func publicKeyOf(file string, embedded ssh.PublicKey) ssh.PublicKey {
 func matchesFile(pub ssh.PublicKey, files []string) bool {
 	for _, f := range files {
 		var embedded ssh.PublicKey
-		if pem, err := os.ReadFile(f); err == nil {
+		if pem, err := localfile.Read(context.Background(), f, localfile.MaxKey); err == nil {
 			if s, err := ssh.ParsePrivateKey(pem); err == nil {
 				embedded = s.PublicKey()
 			} else if m := (*ssh.PassphraseMissingError)(nil); errors.As(err, &m) {

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
@@ -151,5 +153,27 @@ func TestMissingExplicitKeyFile(t *testing.T) {
 	_, err := Dial(ctxT(t), tg, e.opts())
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("err = %v, want a missing identity file error", err)
+	}
+}
+
+// TestKeyFileMustBeRegular: a named pipe given as the key is refused at once
+// (os.ReadFile would block until a writer opens it).
+func TestKeyFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "id_fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := loadKey(fifo, nil, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("loadKey(fifo) error = %v, want a refusal naming the named pipe", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("loadKey on a named pipe did not return")
 	}
 }

@@ -34,7 +34,9 @@ type Client struct {
 	cur    *conn
 	closed bool
 	sudo   sudoMode
-	runDir string // where Reboot's marker lives; "" = /run
+	// bootIDFile is where Reboot reads the kernel's boot id; "" = the real
+	// one (tests point it elsewhere).
+	bootIDFile string
 }
 
 // Name is the host's alias as the inventory wrote it.
@@ -114,11 +116,21 @@ func (c *Client) exec(ctx context.Context, command string, stdin []byte) (Result
 	defer s.Close()
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr = &stdout, &stderr
-	s.Stdin = bytes.NewReader(stdin)
+	// stdin goes through a pipe of our own: a command may exit without reading
+	// all of it (a reboot, a refused write), and its exit status, not a failed
+	// write of data it did not want, is the command's result.
+	in, err := s.StdinPipe()
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: stdin: %w", c.Name(), err)
+	}
 	done := make(chan error, 1)
 	if err := s.Start(command); err != nil {
 		return Result{}, fmt.Errorf("%s: start command: %w", c.Name(), err)
 	}
+	go func() {
+		_, _ = in.Write(stdin)
+		_ = in.Close()
+	}()
 	go func() { done <- s.Wait() }()
 	select {
 	case err = <-done:
@@ -152,17 +164,19 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		command = prefix + command
-		if pw != nil {
-			stdin = append(append(append([]byte(nil), pw...), '\n'), cmd.Stdin...)
-		}
+		marker := "k3sup-pi-stdin-" + randomSuffix()
+		command = prefix + "sh -c " + shellQuote(guardStdin(cmd.Script, marker))
+		stdin = sudoStdin(pw, marker, cmd.Stdin)
 	}
 	res, err := c.exec(ctx, command, stdin)
 	if err != nil {
 		return res, err
 	}
+	if cmd.Sudo && res.ExitCode == stdinGuardExit && strings.Contains(string(res.Stderr), stdinGuardMsg) {
+		return res, c.sudoErr(ErrSudoStdin, []byte("the script found the password where its data should begin"))
+	}
 	if res.ExitCode != 0 {
-		return res, &ExitError{Host: c.Name(), ExitCode: res.ExitCode, Stderr: tail(string(res.Stderr), 5)}
+		return res, newExitError(c.Name(), res)
 	}
 	return res, nil
 }

@@ -10,13 +10,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 	"github.com/kevinburke/ssh_config"
 )
 
 // endpoint is a host with ssh_config and inventory settings merged.
 type endpoint struct {
-	alias          string // name for known_hosts and messages
+	alias          string // the name as written, for messages
 	host           string // network host (HostName)
+	keyAlias       string // ssh_config HostKeyAlias: the known_hosts name when set
 	port           int
 	user           string
 	keyFiles       []string
@@ -45,7 +47,7 @@ func loadSSHConfig(file string) (sshConfig, error) {
 		}
 		file = filepath.Join(home, ".ssh", "config")
 	}
-	f, err := os.Open(file)
+	f, err := localfile.Open(file, localfile.MaxConfig)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
 		return sshConfig{}, nil
 	}
@@ -143,6 +145,7 @@ func resolveHost(alias string, port int, login string, c sshConfig) (endpoint, e
 		ep.keyFiles = append(ep.keyFiles, expandPath(strings.Trim(k, `"`), ep))
 	}
 	ep.identitiesOnly = strings.EqualFold(c.get(alias, "IdentitiesOnly"), "yes")
+	ep.keyAlias = c.get(alias, "HostKeyAlias")
 	return ep, nil
 }
 

@@ -109,7 +109,8 @@ func TestDialThroughSSHConfigAlias(t *testing.T) {
 	if c.Name() != "pi-01" || c.User() != "admin" {
 		t.Errorf("name %q user %q", c.Name(), c.User())
 	}
-	want := knownhosts.Line([]string{fmt.Sprintf("[pi-01]:%d", s.Port())}, s.HostKey()) + "\n"
+	// recorded where OpenSSH looks for it: under the HostName, not the alias
+	want := knownhosts.Line([]string{fmt.Sprintf("[%s]:%d", s.Host(), s.Port())}, s.HostKey()) + "\n"
 	if got := e.readKnown(); got != want {
 		t.Errorf("known_hosts = %q, want %q", got, want)
 	}

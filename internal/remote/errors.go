@@ -43,6 +43,7 @@ type HostKeyError struct {
 	Host           string // the alias as written
 	Port           int
 	HostName       string // the network address, when it differs from Host
+	KnownName      string // the known_hosts name OpenSSH and k3sup-pi look up and record
 	KeyType        string // e.g. ssh-ed25519
 	Fingerprint    string // SHA256:...
 	KnownHostsFile string
@@ -62,14 +63,21 @@ func (e *HostKeyError) Error() string {
 		fmt.Fprintf(&b, "host key for %s (%s %s) is marked @revoked at line %d of %s; refusing to connect",
 			e.Host, e.KeyType, e.Fingerprint, e.Line, e.KnownHostsFile)
 	default:
-		scan := e.Host
-		if e.HostName != "" && e.HostName != e.Host {
-			scan = fmt.Sprintf("%s | sed 's/^[^ ]*/%s/'", e.HostName, knownHostsName(e.Host, e.Port))
+		host, name := e.HostName, e.KnownName
+		if host == "" {
+			host = e.Host
+		}
+		if name == "" {
+			name = knownHostsName(host, e.Port)
+		}
+		scan := host
+		if name != knownHostsName(host, e.Port) { // ssh-keyscan names the line after the host it scanned
+			scan = fmt.Sprintf("%s | sed 's/^[^ ]*/%s/'", host, name)
 		}
 		fmt.Fprintf(&b, "host key for %s is unknown: %s is not in %s; the host offered a %s key with fingerprint %s. "+
 			"Check that fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the console), then either "+
 			"run again with --accept-new-host-keys, or record it with: ssh-keyscan -p %d %s >> %s",
-			e.Host, knownHostsName(e.Host, e.Port), e.KnownHostsFile, e.KeyType, e.Fingerprint, e.Port, scan, e.KnownHostsFile)
+			e.Host, name, e.KnownHostsFile, e.KeyType, e.Fingerprint, e.Port, scan, e.KnownHostsFile)
 	}
 	return b.String()
 }
@@ -123,20 +131,36 @@ func (e *SudoError) Error() string {
 // Unwrap returns ErrNoSudo or ErrSudoPassword.
 func (e *SudoError) Unwrap() error { return e.Err }
 
-// ExitError is a command that exited non-zero.
+// ExitError is a command that exited non-zero. Both streams are kept: k3s's
+// install.sh, for one, says what it was doing on stdout and only a bare
+// reason ("Download failed") on stderr, or nothing at all.
 type ExitError struct {
 	Host     string
 	ExitCode int
 	Stderr   string // the last lines, redacted
+	Stdout   string // the last lines, redacted
 }
 
-// Error names the host, exit code and stderr tail.
+// Error names the host, exit code, stderr tail and stdout tail.
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("%s: command exited with status %d", e.Host, e.ExitCode)
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
+	if e.Stdout != "" {
+		msg += "\n  its output ended with:\n    " + strings.ReplaceAll(e.Stdout, "\n", "\n    ")
+	}
 	return redact.String(msg)
+}
+
+// exitTailLines is how many lines of each stream an ExitError keeps.
+const exitTailLines = 5
+
+// newExitError builds the ExitError of a finished command from its output.
+func newExitError(host string, res Result) *ExitError {
+	return &ExitError{Host: host, ExitCode: res.ExitCode,
+		Stderr: redact.String(tail(string(res.Stderr), exitTailLines)),
+		Stdout: redact.String(tail(string(res.Stdout), exitTailLines))}
 }
 
 // errConnLost means the connection dropped under a running command.
@@ -159,6 +183,16 @@ func IsRetryable(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, errConnLost) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed)
+}
+
+// IsPermanent reports whether err is one that no retry can fix, because it
+// needs the user: a refused host key (changed, unknown or revoked) or
+// credentials the host refused. Waits that otherwise retry until a deadline
+// (a reboot) stop at once on it.
+func IsPermanent(err error) bool {
+	var hk *HostKeyError
+	var ae *AuthError
+	return errors.As(err, &hk) || errors.As(err, &ae)
 }
 
 // tail returns the last n lines of s.

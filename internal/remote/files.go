@@ -19,37 +19,15 @@ const sameScript = `f=$1; want=$2; mode=$3
 same() { [ -f "$f" ] && [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$want" ] && [ "$(stat -c %a:%u:%g "$f")" = "$mode:0:0" ]; }
 `
 
-// writeScript replaces $1 atomically with stdin unless it already matches.
-const writeScript = sameScript + `set -e
-if same; then cat >/dev/null; echo unchanged; exit 0; fi
-d=$(dirname "$f"); mkdir -p "$d"
-t=$(mktemp "$d/.k3sup-pi.XXXXXX")
-trap 'rm -f "$t"' EXIT
-cat > "$t"; chmod "$mode" "$t"; chown 0:0 "$t"; mv -f "$t" "$f"
-trap - EXIT
-echo changed
-`
-
 func modeString(mode fs.FileMode) string { return fmt.Sprintf("%o", mode.Perm()) }
 
 // WriteFile makes path hold data with mode, owned by root, writing as root
-// (sudo when needed) through a temp file in the same directory and a
-// rename. It does nothing when the checksum, mode and owner already match.
-// data travels on stdin only, so it may be a secret.
+// (sudo when needed) with VerifiedWriteScript: through a temp file in the same
+// directory, checked against data's length and sha256, then renamed. It does
+// nothing when the checksum, mode and owner already match. data travels on
+// stdin only, so it may be a secret; empty data is refused.
 func (c *Client) WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) (bool, error) {
-	sum := sha256.Sum256(data)
-	script := fmt.Sprintf("set -- %s %s %s\n%s", shellQuote(path), hex.EncodeToString(sum[:]), modeString(mode), writeScript)
-	res, err := c.Run(ctx, Cmd{Script: script, Sudo: true, Stdin: data})
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	switch strings.TrimSpace(string(res.Stdout)) {
-	case "changed":
-		return true, nil
-	case "unchanged":
-		return false, nil
-	}
-	return false, fmt.Errorf("%s: write %s: unexpected output %q", c.Name(), path, res.Stdout)
+	return VerifiedWrite(ctx, c, WriteSpec{Path: path, Mode: mode}, data)
 }
 
 // FileSHA256 returns the hex sha256 of a local file, as sha256sum prints it.
@@ -100,9 +78,9 @@ func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode 
 		return false, err
 	}
 	if m == sudoNone {
-		err = c.uploadAsRoot(ctx, localPath, remotePath, mode)
+		err = c.uploadAsRoot(ctx, localPath, remotePath, sum, mode)
 	} else {
-		err = c.uploadStaged(ctx, localPath, remotePath, mode)
+		err = c.uploadStaged(ctx, localPath, remotePath, sum, mode)
 	}
 	if err != nil {
 		return false, fmt.Errorf("%s: upload %s: %w", c.Name(), remotePath, err)
@@ -110,7 +88,7 @@ func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode 
 	return true, nil
 }
 
-func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath string, mode fs.FileMode) error {
+func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath, sum string, mode fs.FileMode) error {
 	sc, err := c.sftp(ctx)
 	if err != nil {
 		return err
@@ -125,6 +103,10 @@ func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath string,
 		_ = sc.Remove(tmp)
 		return err
 	}
+	if err := c.checkRemoteSum(ctx, tmp, sum); err != nil {
+		_ = sc.Remove(tmp)
+		return err
+	}
 	if err := finishRoot(sc, tmp, remotePath, mode); err != nil {
 		_ = sc.Remove(tmp)
 		return err
@@ -132,18 +114,33 @@ func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath string,
 	return nil
 }
 
+// checkRemoteSum fails unless the remote file has sha256 sum.
+func (c *Client) checkRemoteSum(ctx context.Context, remotePath, sum string) error {
+	res, err := c.Run(ctx, Cmd{Script: "sha256sum < " + shellQuote(remotePath) + " | cut -d' ' -f1"})
+	if err != nil {
+		return fmt.Errorf("checksum %s: %w", remotePath, err)
+	}
+	if got := strings.TrimSpace(string(res.Stdout)); got != sum {
+		return fmt.Errorf("the uploaded copy %s has sha256 %s, want %s (upload cut short?): nothing replaced", remotePath, got, sum)
+	}
+	return nil
+}
+
 // installScript installs staged file $1 as $2 (mode $3, root) atomically
-// and removes the staging directory $4.
+// once the copy has sha256 $5, and removes the staging directory $4.
 const installScript = `set -e
-src=$1; f=$2; mode=$3; stage=$4
+src=$1; f=$2; mode=$3; stage=$4; sum=$5
 trap 'rm -rf "$stage"; rm -f "${t:-}"' EXIT
 d=$(dirname "$f"); mkdir -p "$d"
 t=$(mktemp "$d/.k3sup-pi.XXXXXX")
 install -m "$mode" -o 0 -g 0 "$src" "$t"
+if [ "$(sha256sum < "$t" | cut -d' ' -f1)" != "$sum" ]; then
+  echo "$f: the uploaded copy does not match the local file's sha256 (upload cut short?): nothing replaced" >&2; exit 4
+fi
 mv -f "$t" "$f"; t=
 `
 
-func (c *Client) uploadStaged(ctx context.Context, localPath, remotePath string, mode fs.FileMode) error {
+func (c *Client) uploadStaged(ctx context.Context, localPath, remotePath, sum string, mode fs.FileMode) error {
 	res, err := c.Run(ctx, Cmd{Script: `mktemp -d "$HOME/.k3sup-pi-stage.XXXXXX"`})
 	if err != nil {
 		return fmt.Errorf("make staging dir: %w", err)
@@ -160,8 +157,8 @@ func (c *Client) uploadStaged(ctx context.Context, localPath, remotePath string,
 		_, _ = c.Run(ctx, Cmd{Script: "rm -rf " + shellQuote(stage)})
 		return err
 	}
-	script := fmt.Sprintf("set -- %s %s %s %s\n%s", shellQuote(staged), shellQuote(remotePath),
-		modeString(mode), shellQuote(stage), installScript)
+	script := fmt.Sprintf("set -- %s %s %s %s %s\n%s", shellQuote(staged), shellQuote(remotePath),
+		modeString(mode), shellQuote(stage), sum, installScript)
 	if _, err := c.Run(ctx, Cmd{Script: script, Sudo: true}); err != nil {
 		return fmt.Errorf("install as root: %w", err)
 	}

@@ -8,20 +8,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
-
-// knownHostsMu serialises accept-new appends of parallel dials.
-var knownHostsMu sync.Mutex
-
-// knownHostsName is the known_hosts form of host and port.
-func knownHostsName(host string, port int) string {
-	return knownhosts.Normalize(net.JoinHostPort(host, strconv.Itoa(port)))
-}
 
 func knownHostsPath(o Options) (string, error) {
 	if o.KnownHostsFile != "" {
@@ -53,25 +44,24 @@ func (h *hostKeyChecker) load() (ssh.HostKeyCallback, error) {
 	return cb, nil
 }
 
-// names are the host:port forms checked: the alias first, then HostName.
-func (h *hostKeyChecker) names() []string {
-	n := []string{net.JoinHostPort(h.ep.alias, strconv.Itoa(h.ep.port))}
-	if h.ep.host != h.ep.alias {
-		n = append(n, net.JoinHostPort(h.ep.host, strconv.Itoa(h.ep.port)))
-	}
-	return n
-}
+// names are the host:port forms checked; the first is OpenSSH's.
+func (h *hostKeyChecker) names() []string { return lookupAddrs(h.ep) }
 
-// check is the ssh.HostKeyCallback.
+// check is the ssh.HostKeyCallback. A key known under a name other than
+// OpenSSH's is accepted; with accept-new it is then also recorded under
+// OpenSSH's name, so that ssh(1) trusts the host too.
 func (h *hostKeyChecker) check(_ string, remote net.Addr, key ssh.PublicKey) error {
 	cb, err := h.load()
 	if err != nil {
 		return err
 	}
 	if cb != nil {
-		for _, name := range h.names() {
+		for i, name := range h.names() {
 			err := cb(name, remote, key)
 			if err == nil {
+				if i > 0 && h.accept {
+					return h.record(key)
+				}
 				return nil
 			}
 			if hkErr := h.classify(err, key); hkErr != nil {
@@ -103,14 +93,14 @@ func (h *hostKeyChecker) classify(err error, key ssh.PublicKey) error {
 
 func (h *hostKeyChecker) newError(kind HostKeyKind, key ssh.PublicKey, line int) *HostKeyError {
 	return &HostKeyError{
-		Kind: kind, Host: h.ep.alias, Port: h.ep.port, HostName: h.ep.host,
+		Kind: kind, Host: h.ep.alias, Port: h.ep.port, HostName: h.ep.host, KnownName: openSSHName(h.ep),
 		KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key),
 		KnownHostsFile: h.file, Line: line,
 	}
 }
 
-// record appends key under the alias, re-checking under the lock so that
-// a concurrent dial's record is seen.
+// record appends key under OpenSSH's name for the host. It re-checks under
+// the lock, so a key a concurrent dial just recorded is not added twice.
 func (h *hostKeyChecker) record(key ssh.PublicKey) error {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
@@ -119,26 +109,13 @@ func (h *hostKeyChecker) record(key ssh.PublicKey) error {
 		return err
 	}
 	if cb != nil {
-		name := h.names()[0]
-		if err := cb(name, &net.TCPAddr{}, key); err == nil {
+		if err := cb(h.names()[0], &net.TCPAddr{}, key); err == nil {
 			return nil
 		} else if hkErr := h.classify(err, key); hkErr != nil {
 			return hkErr
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(h.file), 0o700); err != nil {
-		return fmt.Errorf("create known_hosts dir: %w", err)
-	}
-	f, err := os.OpenFile(h.file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("open known_hosts: %w", err)
-	}
-	line := knownhosts.Line([]string{knownHostsName(h.ep.alias, h.ep.port)}, key) + "\n"
-	if _, err := f.WriteString(line); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("append to known_hosts: %w", err)
-	}
-	return f.Close()
+	return appendKnownHost(h.file, openSSHName(h.ep), key)
 }
 
 // algorithms returns the host key algorithms known_hosts holds for the

@@ -14,8 +14,9 @@ import (
 // Target is one host as the inventory describes it.
 type Target struct {
 	// Alias is the name the user wrote (an address or a ~/.ssh/config Host
-	// alias); known_hosts records the host key under it, as [alias]:port
-	// when the port is not 22.
+	// alias). Host keys are looked up and recorded under the name OpenSSH
+	// uses: the HostKeyAlias, else the HostName ([host]:port when the port
+	// is not 22).
 	Alias string
 	// Port is the SSH port; 0 = from ssh_config or 22.
 	Port int

@@ -57,6 +57,59 @@ func TestRunExitErrorRedacted(t *testing.T) {
 	}
 }
 
+// TestRunExitErrorKeepsBothStreams: a failed command's error shows the last
+// lines of stdout too, redacted, because k3s's install.sh says what it was
+// doing on stdout and only "Download failed" (or nothing) on stderr.
+func TestRunExitErrorKeepsBothStreams(t *testing.T) {
+	const token = "K10both-streams-token::server:yyy"
+	redact.Add(token)
+	e := newEnv(t)
+	s := e.server(sshtest.Config{})
+	e.trust(s)
+	c := e.dial(target(s), e.opts())
+	info := "for i in 1 2 3 4 5 6; do echo \"[INFO]  step $i\"; done; echo \"[INFO]  Downloading hash https://mirror/x " + token + "\"; "
+	tests := []struct {
+		name, script, stderr string
+		stdout               []string // in the error, in order
+		notIn                []string
+	}{
+		{"bare reason on stderr", info + "echo '[ERROR]  Download failed' >&2; exit 1", "[ERROR]  Download failed",
+			[]string{"[INFO]  step 3", "[INFO]  step 6", "[INFO]  Downloading hash https://mirror/x ***"}, []string{"step 2"}},
+		{"silent exit", info + "exit 1", "",
+			[]string{"[INFO]  step 6", "[INFO]  Downloading hash https://mirror/x ***"}, []string{"step 1"}},
+		{"nothing on stdout", "echo only-stderr >&2; exit 2", "only-stderr", nil, []string{"its output ended"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.Run(ctxT(t), Cmd{Script: tt.script})
+			var ee *ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("err = %v, want *ExitError", err)
+			}
+			if ee.Stderr != tt.stderr {
+				t.Errorf("Stderr %q, want %q", ee.Stderr, tt.stderr)
+			}
+			msg := err.Error()
+			at := 0
+			for _, w := range tt.stdout {
+				i := strings.Index(msg[at:], w)
+				if i < 0 {
+					t.Fatalf("error lacks %q after offset %d:\n%s", w, at, msg)
+				}
+				at += i + len(w)
+			}
+			for _, w := range append(tt.notIn, token) {
+				if strings.Contains(msg, w) {
+					t.Errorf("error holds %q:\n%s", w, msg)
+				}
+			}
+			if len(tt.stdout) > 0 && !strings.Contains(string(res.Stdout), token) {
+				t.Error("Result.Stdout must stay as the command printed it")
+			}
+		})
+	}
+}
+
 func TestRunReconnectsAfterDrop(t *testing.T) {
 	e := newEnv(t)
 	s := e.server(sshtest.Config{})

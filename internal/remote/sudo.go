@@ -1,12 +1,14 @@
 package remote
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 )
 
@@ -50,7 +52,7 @@ func (s *SudoPassword) obtain() ([]byte, error) {
 		}
 	}
 	if s.file != "" {
-		b, err := os.ReadFile(s.file)
+		b, err := localfile.Read(context.Background(), s.file, localfile.MaxSecret)
 		if err != nil {
 			return nil, fmt.Errorf("read sudo password file: %w", err)
 		}

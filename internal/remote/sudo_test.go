@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote/sshtest"
 	"golang.org/x/sync/errgroup"
 )
@@ -195,5 +198,91 @@ func TestSudoPasswordSources(t *testing.T) {
 				t.Errorf("Get() = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestSudoStdinMarker: when sudo runs the command without reading the
+// password, the password must not become the command's data.
+func TestSudoStdinMarker(t *testing.T) {
+	const pw = "pw-that-must-not-land"
+	tests := []struct {
+		name   string
+		noRead bool
+	}{
+		{"sudo reads the password", false},
+		{"sudo runs without reading it", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			envv := []string{"FAKE_SUDO_PASSWORD=" + pw}
+			if tt.noRead {
+				envv = append(envv, "FAKE_SUDO_NO_READ=1")
+			}
+			s := e.server(sshtest.Config{Bin: map[string]string{"sudo": sshtest.SudoScript, "id": sshtest.IDScript(1000)}, Env: envv})
+			e.trust(s)
+			o := e.opts()
+			o.Sudo = NewSudoPassword("", "", func() ([]byte, error) { return []byte(pw), nil })
+			tg := target(s)
+			tg.User = "admin"
+			c := e.dial(tg, o)
+			out := filepath.Join(t.TempDir(), "cmdline.txt")
+			_, err := c.Run(ctxT(t), Cmd{Script: "cat > " + out, Sudo: true, Stdin: []byte("console=tty1 root=/dev/sda2\n")})
+			got, _ := os.ReadFile(out)
+			if tt.noRead {
+				if !errors.Is(err, ErrSudoStdin) {
+					t.Fatalf("err = %v, want ErrSudoStdin", err)
+				}
+				if strings.Contains(err.Error(), pw) {
+					t.Errorf("password in the error: %v", err)
+				}
+				if _, statErr := os.Stat(out); statErr == nil {
+					t.Errorf("the script ran and wrote %q", got)
+				}
+				return
+			}
+			if err != nil || string(got) != "console=tty1 root=/dev/sda2\n" {
+				t.Fatalf("wrote %q, err %v; want the data alone", got, err)
+			}
+		})
+	}
+}
+
+// TestSudoPasswordFileMustBeRegular: a named pipe or a device as
+// sudo_password_file is refused at once instead of hanging or eating memory.
+func TestSudoPasswordFileMustBeRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pw-fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{fifo, "/dev/zero"} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := NewSudoPassword("", file, nil).Get()
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+					t.Errorf("Get() error = %v, want a refusal naming a non-regular file", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Get() with sudo_password_file %s did not return", file)
+			}
+		})
+	}
+}
+
+// TestShortSudoPasswordRedacted: a sudo password under 6 characters is
+// registered for redaction too (it used to be skipped), masked as a word.
+func TestShortSudoPasswordRedacted(t *testing.T) {
+	sp := NewSudoPassword("", "", func() ([]byte, error) { return []byte("pw4x"), nil })
+	if _, err := sp.Get(); err != nil {
+		t.Fatal(err)
+	}
+	const leaked = "bash: line 1: pw4x: command not found"
+	if got := redact.String(leaked); got != "bash: line 1: ***: command not found" {
+		t.Errorf("redact.String(%q) = %q", leaked, got)
 	}
 }

@@ -2,6 +2,8 @@ package remote
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -99,4 +101,39 @@ func (c *Client) sudoErr(kind error, stderr []byte) error {
 func denied(stderr string) bool {
 	return strings.Contains(stderr, "not in the sudoers") || strings.Contains(stderr, "is not allowed to") ||
 		strings.Contains(stderr, "may not run sudo")
+}
+
+// ErrSudoStdin means sudo ran the command without reading the password from
+// stdin (a PAM or sudoers set-up that does not ask), so the password would
+// have become the command's data; the command refused to run.
+var ErrSudoStdin = errors.New("sudo did not read the password from stdin; nothing was run. " +
+	"Remove the sudo password from the inventory and environment if this user needs none, or check the host's sudoers/PAM set-up")
+
+// stdinGuardExit and stdinGuardMsg are how a guarded script says its stdin
+// did not start with the marker line.
+const (
+	stdinGuardExit = 97
+	stdinGuardMsg  = "k3sup-pi: stdin out of step"
+)
+
+// guardStdin prefixes script with a check that the first line of its stdin is
+// marker. sudo -S consumes exactly the password line, so the marker comes
+// next; when sudo did not consume it, the first line is the password, and the
+// script stops before it reads any data (the password never reaches a file).
+// The message never echoes what was read.
+func guardStdin(script, marker string) string {
+	return "IFS= read -r k3sup_pi_marker || k3sup_pi_marker=\n" +
+		`if [ "$k3sup_pi_marker" != ` + marker + " ]; then unset k3sup_pi_marker; echo '" + stdinGuardMsg + "; nothing done' >&2; exit " +
+		strconv.Itoa(stdinGuardExit) + "; fi\nunset k3sup_pi_marker\n" + script
+}
+
+// sudoStdin is what a sudo command reads: the password line when sudo needs
+// one, the marker line, then the command's own data.
+func sudoStdin(pw []byte, marker string, data []byte) []byte {
+	out := make([]byte, 0, len(pw)+len(marker)+len(data)+2)
+	if pw != nil {
+		out = append(append(out, pw...), '\n')
+	}
+	out = append(append(out, marker...), '\n')
+	return append(out, data...)
 }

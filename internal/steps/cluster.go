@@ -67,6 +67,22 @@ func (c *cluster) nodes(ctx context.Context, skip *Node) (map[string]kubeNode, e
 	return parseNodes(out)
 }
 
+// versions maps every node's name to the k3s version it runs (its kubelet
+// version), asked with a bound of its own.
+func (c *cluster) versions(ctx context.Context) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	nodes, err := c.nodes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(nodes))
+	for name, n := range nodes {
+		out[name] = n.Version
+	}
+	return out, nil
+}
+
 // parseNodes decodes `kubectl get nodes -o json`.
 func parseNodes(data []byte) (map[string]kubeNode, error) {
 	var list struct {
@@ -114,9 +130,10 @@ func formatTaint(key, value, effect string) string {
 	return key + "=" + value + ":" + effect
 }
 
-// waitReady polls until every named node is Ready (and on version, when given),
-// or the timeout passes; the error then names the nodes still missing.
-func (c *cluster) waitReady(ctx context.Context, names []string, version string, timeout time.Duration, skip *Node) error {
+// waitReady polls until every node of want (name -> version) is Ready, and
+// on its version where one is given, or the timeout passes; the error then
+// names the nodes still missing.
+func (c *cluster) waitReady(ctx context.Context, want map[string]string, timeout time.Duration, skip *Node) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(time.Second)
@@ -126,7 +143,7 @@ func (c *cluster) waitReady(ctx context.Context, names []string, version string,
 	for {
 		nodes, err := c.nodes(ctx, skip)
 		if err == nil {
-			missing = notReady(nodes, names, version)
+			missing = notReady(nodes, want)
 			if len(missing) == 0 {
 				return nil
 			}
@@ -144,10 +161,10 @@ func (c *cluster) waitReady(ctx context.Context, names []string, version string,
 	}
 }
 
-// notReady lists the named nodes that are absent, not Ready, or on another version.
-func notReady(nodes map[string]kubeNode, names []string, version string) []string {
+// notReady lists the nodes of want that are absent, not Ready, or on another version.
+func notReady(nodes map[string]kubeNode, want map[string]string) []string {
 	var out []string
-	for _, name := range names {
+	for name, version := range want {
 		n, ok := nodes[name]
 		switch {
 		case !ok:
@@ -155,7 +172,7 @@ func notReady(nodes map[string]kubeNode, names []string, version string) []strin
 		case !n.Ready:
 			out = append(out, name+" (NotReady)")
 		case version != "" && n.Version != version:
-			out = append(out, fmt.Sprintf("%s (on %s)", name, n.Version))
+			out = append(out, fmt.Sprintf("%s (runs %s, not %s)", name, n.Version, version))
 		}
 	}
 	sort.Strings(out)

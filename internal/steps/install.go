@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -26,12 +28,16 @@ type installer struct {
 	src        inventory.Install
 	version    string // exact version, "" for a channel install
 	channel    string
-	bundleHash string // offline: sha256 of the bundle's k3s binary
+	bundleHash string        // offline: sha256 of the bundle's k3s binary
+	timeout    time.Duration // cluster.install_timeout: the bound of each step on a host
 }
 
 // newInstaller checks the install source and, offline, hashes the bundle once.
 func newInstaller(c inventory.Cluster) (*installer, error) {
-	in := &installer{src: c.Install, version: c.K3sVersion, channel: c.Channel}
+	in := &installer{src: c.Install, version: c.K3sVersion, channel: c.Channel, timeout: c.InstallTimeout}
+	if in.timeout <= 0 {
+		in.timeout = inventory.DefaultInstallTimeout
+	}
 	if c.Install.Source != "offline" {
 		return in, nil
 	}
@@ -48,27 +54,33 @@ func newInstaller(c inventory.Cluster) (*installer, error) {
 	return in, nil
 }
 
+// step makes a bounded remote step of the installer.
+func (in *installer) step(what, unit, script, hint string) step {
+	return step{what: what, unit: unit, script: script, hint: hint, limit: in.timeout}
+}
+
 // stage makes the installer (and offline, the binary) ready on the host.
 // Uploads are skipped when the host already has the same bytes.
 func (in *installer) stage(ctx context.Context, n *Node) error {
-	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: "mkdir -p /etc/rancher/k3s " + stageDir + " && chmod 0700 " + stageDir, Sudo: true}); err != nil {
-		return fmt.Errorf("stage k3s on %s: %w", n.Conn.Name(), err)
+	mkdir := "mkdir -p /etc/rancher/k3s " + stageDir + " && chmod 0700 " + stageDir
+	if err := in.step("stage k3s", "", mkdir, "").run(ctx, n); err != nil {
+		return err
 	}
 	if in.src.Source != "offline" {
 		script := "curl -sfL --retry 3 -o " + installScript + ".tmp " + remote.ShellQuote(in.src.ScriptURL) +
 			" && mv -f " + installScript + ".tmp " + installScript
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
-			return fmt.Errorf("download the k3s installer on %s from %s: %w", n.Conn.Name(), in.src.ScriptURL, err)
-		}
-		return nil
+		hint := "that " + n.Conn.Name() + " reaches " + in.src.ScriptURL
+		return in.step("download the k3s installer from "+in.src.ScriptURL, "", script, hint).run(ctx, n)
 	}
 	for _, f := range []struct{ local, remote string }{
 		{filepath.Join(in.src.BundleDir, "k3s"), k3sBinary},
 		{filepath.Join(in.src.BundleDir, "install.sh"), installScript},
 	} {
-		changed, err := n.Conn.Upload(ctx, f.local, f.remote, 0o755)
+		uctx, cancel := context.WithTimeout(ctx, in.timeout)
+		changed, err := n.Conn.Upload(uctx, f.local, f.remote, 0o755)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("upload %s to %s: %w", f.local, n.Conn.Name(), err)
+			return fmt.Errorf("upload %s to %s (bound: cluster.install_timeout %s): %w", f.local, n.Conn.Name(), in.timeout, err)
 		}
 		if changed {
 			n.note("uploaded %s", f.remote)
@@ -78,9 +90,12 @@ func (in *installer) stage(ctx context.Context, n *Node) error {
 }
 
 // install runs the installer for the role. Settings and the token live in
-// config.yaml, so the environment below carries no secret.
-func (in *installer) install(ctx context.Context, n *Node, role string) error {
-	env := []string{"INSTALL_K3S_EXEC=" + role}
+// config.yaml, so the environment below carries no secret. The installer
+// restarts k3s only when it changed a file, and an offline binary is
+// uploaded before it runs: INSTALL_K3S_FORCE_RESTART makes it restart even
+// then, since it only runs when the plan wants another k3s running.
+func (in *installer) install(ctx context.Context, n *Node, role, hint string) error {
+	env := []string{"INSTALL_K3S_EXEC=" + role, "INSTALL_K3S_FORCE_RESTART=true"}
 	if in.src.Source == "offline" {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
 	} else {
@@ -92,10 +107,7 @@ func (in *installer) install(ctx context.Context, n *Node, role string) error {
 		}
 	}
 	script := strings.Join(env, " ") + " sh " + installScript
-	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
-		return fmt.Errorf("install k3s on %s: %w", n.Conn.Name(), err)
-	}
-	return nil
+	return in.step("install k3s ("+role+")", serviceName(role), script, hint).run(ctx, n)
 }
 
 // serviceName is the systemd unit the installer writes for a role.
@@ -107,33 +119,86 @@ func serviceName(role string) string {
 }
 
 // ensureK3s brings k3s on one host to the plan: config.yaml, then install, or
-// restart, or start, or nothing at all.
-func (in *installer) ensureK3s(ctx context.Context, n *Node, role string, config []byte, p K3sPlan) error {
+// restart, or start, or nothing at all. join is the server URL the node joins
+// ("" for the first server). It returns the version the node must report
+// once Ready: the installed binary's, read on the host after the change
+// ("" when nothing was started).
+func (in *installer) ensureK3s(ctx context.Context, n *Node, role string, config []byte, p K3sPlan, join string) (string, error) {
 	if p.WriteConfig {
-		if _, err := n.Conn.WriteFile(ctx, ConfigPath, config, 0o600); err != nil {
-			return fmt.Errorf("write %s on %s: %w", ConfigPath, n.Conn.Name(), err)
+		wctx, cancel := context.WithTimeout(ctx, in.timeout)
+		_, err := n.Conn.WriteFile(wctx, ConfigPath, config, 0o600)
+		cancel()
+		if err != nil {
+			return "", fmt.Errorf("write %s on %s: %w", ConfigPath, n.Conn.Name(), err)
 		}
 		n.note("wrote %s", ConfigPath)
 	}
 	svc := serviceName(role)
+	hint := initHint(n.Conn.Name())
+	if join != "" {
+		hint = joinHint(n.Conn.Name(), join)
+	}
+	var done string
 	switch {
 	case p.Install:
-		if err := in.install(ctx, n, role); err != nil {
-			return err
+		if err := in.install(ctx, n, role, hint); err != nil {
+			return "", err
 		}
-		n.note("installed k3s %s (%s)", role, p.InstallReason)
+		done = "installed k3s " + role + " %s (" + p.InstallReason + ")"
 	case p.Restart:
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: "systemctl restart " + svc, Sudo: true}); err != nil {
-			return fmt.Errorf("restart %s on %s: %w", svc, n.Conn.Name(), err)
+		if err := in.step("restart "+svc, svc, "systemctl restart "+svc, hint).run(ctx, n); err != nil {
+			return "", err
 		}
-		n.note("restarted %s (config changed)", svc)
+		done = "restarted " + svc + " %s (" + p.RestartReason + ")"
 	case p.Start:
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: "systemctl start " + svc, Sudo: true}); err != nil {
-			return fmt.Errorf("start %s on %s: %w", svc, n.Conn.Name(), err)
+		if err := in.step("start "+svc, svc, "systemctl start "+svc, hint).run(ctx, n); err != nil {
+			return "", err
 		}
-		n.note("started %s", svc)
+		done = "started " + svc + " %s"
+	default:
+		return "", nil
 	}
-	return nil
+	v, err := in.installedVersion(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	n.note(done, v)
+	return v, nil
+}
+
+// k3sVersionRE is a k3s release version, as the inventory accepts it.
+var k3sVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+(-rc\d+)?\+k3s\d+$`)
+
+// installedVersion asks the host's k3s binary its version: the version the
+// node must report once it runs it. An online install of an exact version
+// must have put that version there.
+func (in *installer) installedVersion(ctx context.Context, n *Node) (string, error) {
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := n.Conn.Run(vctx, remote.Cmd{Script: k3sBinary + " --version"})
+	if err != nil {
+		return "", fmt.Errorf("read the version of %s: %w", k3sBinary, err) // the remote error names the host
+	}
+	v := parseK3sVersion(string(res.Stdout))
+	if v == "" {
+		return "", fmt.Errorf("%s --version on %s printed no k3s version: %q", k3sBinary, n.Conn.Name(), clip(strings.TrimSpace(string(res.Stdout)), 200))
+	}
+	if in.src.Source != "offline" && in.version != "" && v != in.version {
+		return "", fmt.Errorf("the installer put k3s %s on %s, the inventory asks for %s", v, n.Conn.Name(), in.version)
+	}
+	return v, nil
+}
+
+// parseK3sVersion finds the version in `k3s --version` output
+// ("k3s version v1.31.4+k3s1 (a1b2c3d4)"), "" when the first line has none.
+func parseK3sVersion(out string) string {
+	first, _, _ := strings.Cut(out, "\n")
+	for _, w := range strings.Fields(first) {
+		if k3sVersionRE.MatchString(w) {
+			return w
+		}
+	}
+	return ""
 }
 
 // readRootFile returns a root-only file of the host (token, kubeconfig).

@@ -10,8 +10,11 @@ import (
 )
 
 // FetchKubeconfig reads k3s.yaml from the first server that answers, in
-// inventory order, and rewrites it for use from outside: entries named name,
-// server address the API endpoint (else the server it was read from).
+// inventory order, and rebuilds it for use from outside (kubeconfig.Rewrite):
+// entries named name, server address the API endpoint (else the server it was
+// read from), and of k3s.yaml only the CA and the client certificate and key.
+// A k3s.yaml holding anything else is refused, without trying the next
+// server: it is a sign of a compromised or tampered board.
 func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer, name string) ([]byte, error) {
 	servers := inv.Servers()
 	if len(servers) == 0 {
@@ -25,7 +28,7 @@ func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial Dialer,
 			continue
 		}
 		r := &run{inv: inv, servers: []*Node{{Host: h}}}
-		return kubeconfig.Rewrite(y, name, r.serverURL())
+		return kubeconfig.Rewrite(y, h.Name(), name, r.serverURL())
 	}
 	return nil, fmt.Errorf("read the kubeconfig (is the cluster up? run `k3sup-pi up` first): %w", errors.Join(errs...))
 }

@@ -57,8 +57,13 @@ func TestParseNodes(t *testing.T) {
 	if nodes["pi2"].Ready {
 		t.Error("pi2 should not be Ready")
 	}
-	if got := notReady(nodes, []string{"pi1", "pi2", "pi3"}, "v1.31.4+k3s1"); !reflect.DeepEqual(got, []string{"pi2 (NotReady)", "pi3 (not registered)"}) {
+	want := map[string]string{"pi1": "v1.31.4+k3s1", "pi2": "", "pi3": "v1.31.4+k3s1"}
+	if got := notReady(nodes, want); !reflect.DeepEqual(got, []string{"pi2 (NotReady)", "pi3 (not registered)"}) {
 		t.Errorf("notReady = %v", got)
+	}
+	want["pi1"] = "v1.31.5+k3s1"
+	if got := notReady(nodes, want); !reflect.DeepEqual(got, []string{"pi1 (runs v1.31.4+k3s1, not v1.31.5+k3s1)", "pi2 (NotReady)", "pi3 (not registered)"}) {
+		t.Errorf("notReady on another version = %v", got)
 	}
 	if _, err := parseNodes([]byte("not json")); err == nil {
 		t.Error("want an error for bad JSON")

@@ -103,7 +103,7 @@ func TestRunsRefusedWhileLocked(t *testing.T) {
 func TestResetHoldsTheLock(t *testing.T) {
 	inv, dial, log, hosts := leaseFleet(t)
 	held := 0
-	confirm := func([]string) error {
+	confirm := func(*ResetResult) error {
 		for _, h := range hosts {
 			if b, err := os.ReadFile(h.lease()); err == nil && strings.Contains(string(b), "\nid=run2\n") {
 				held++
@@ -131,7 +131,7 @@ func TestLockReleasedOnCancel(t *testing.T) {
 	inv, dial, _, hosts := leaseFleet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	confirm := func([]string) error { cancel(); return nil }
+	confirm := func(*ResetResult) error { cancel(); return nil }
 	// The release must not use the run's (cancelled) context: with it lock.sh
 	// could not run and the leases would stay.
 	_, _ = Reset(ctx, ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Confirm: confirm, Lock: lockOpts()})

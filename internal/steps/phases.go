@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 )
 
 // prepare sets hostnames and patches cmdline.txt on every host in parallel,
-// then reboots the changed hosts together and verifies the memory cgroup.
+// then reboots the hosts that need it (see rebootAll) and verifies the memory
+// cgroup. A host that fails does not stop the others; the phase returns all
+// the failures at its end.
 func (r *run) prepare(ctx context.Context) error {
-	limit := r.inv.Cluster.Concurrency
-	err := forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
+	err := forEach(ctx, r.touched(), r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
 		p := r.prep[n]
 		if p.SetHostname != "" {
 			if err := setHostname(ctx, n, p.SetHostname); err != nil {
@@ -32,14 +34,7 @@ func (r *run) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return forEach(ctx, r.touched(), limit, func(ctx context.Context, n *Node) error {
-		p := r.prep[n]
-		if !p.Reboot {
-			return nil
-		}
-		r.opt.Log.Hostf(n.Host.Name(), "rebooting: %s", p.RebootReason)
-		return rebootAndVerify(ctx, n, r.inv.Cluster.RebootTimeout, p.RebootReason)
-	})
+	return r.rebootAll(ctx)
 }
 
 // stage readies the installer (and offline, the binary) on every host that
@@ -90,10 +85,15 @@ func (r *run) ensureNode(ctx context.Context, n *Node, skip *Node) error {
 			return err
 		}
 	}
-	if err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p); err != nil {
+	join := ""
+	if n != r.servers[0] {
+		join = r.serverURL()
+	}
+	v, err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p, join)
+	if err != nil {
 		return err
 	}
-	if err := r.cl.waitReady(ctx, []string{n.NodeName()}, r.readyVersion(), r.inv.Cluster.ReadyTimeout, skip); err != nil {
+	if err := r.cl.waitReady(ctx, map[string]string{n.NodeName(): v}, r.inv.Cluster.ReadyTimeout, skip); err != nil {
 		return err
 	}
 	if drain {
@@ -116,14 +116,6 @@ func (r *run) replan(n *Node) ([]byte, K3sPlan, error) {
 	}
 	r.k3s[n] = p
 	return cfg, p, nil
-}
-
-// readyVersion is the version nodes must report, when the inventory pins one.
-func (r *run) readyVersion() string {
-	if r.in.bundleHash != "" {
-		return ""
-	}
-	return r.inv.Cluster.K3sVersion
 }
 
 // moreServers joins (or upgrades) further servers one at a time, each Ready
@@ -162,7 +154,6 @@ func (r *run) agentBatches(ctx context.Context) error {
 func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 	cfgs := map[*Node][]byte{}
 	var changed []*Node
-	var names []string
 	for _, n := range batch {
 		cfg, p, err := r.replan(n)
 		if err != nil {
@@ -171,7 +162,6 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 		if p.Changed() {
 			cfgs[n] = cfg
 			changed = append(changed, n)
-			names = append(names, n.NodeName())
 		}
 	}
 	if len(changed) == 0 {
@@ -186,14 +176,20 @@ func (r *run) agentBatch(ctx context.Context, batch []*Node, num int) error {
 			drained = append(drained, n)
 		}
 	}
+	want := map[string]string{}
+	var mu sync.Mutex
 	err := forEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
-		return r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n])
+		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.serverURL())
+		mu.Lock()
+		want[n.NodeName()] = v
+		mu.Unlock()
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	r.opt.Log.Hostf("batch", "%d: waiting for %d nodes to be Ready", num, len(changed))
-	if err := r.cl.waitReady(ctx, names, r.readyVersion(), r.inv.Cluster.ReadyTimeout, nil); err != nil {
+	if err := r.cl.waitReady(ctx, want, r.inv.Cluster.ReadyTimeout, nil); err != nil {
 		return err
 	}
 	for _, n := range drained {
@@ -246,13 +242,15 @@ func (r *run) metaWant(n *Node) metaWant {
 	return w
 }
 
-// writeKubeconfig writes the cluster's kubeconfig (server rewritten to the API
-// endpoint, entries named after the cluster, 0600) unless it is already current.
+// writeKubeconfig writes the cluster's kubeconfig (built by kubeconfig.Rewrite
+// from the CA and client credentials of the first server's k3s.yaml alone,
+// server the API endpoint, entries named after the cluster, 0600) unless it is
+// already current. A k3s.yaml with anything else is refused, nothing written.
 func (r *run) writeKubeconfig(ctx context.Context) error {
 	if !r.opt.WriteKubeconfig || r.inv.Cluster.Kubeconfig == "" {
 		return nil
 	}
-	out, err := kubeconfig.Rewrite(r.k3sYAML, r.inv.Cluster.Name, r.serverURL())
+	out, err := kubeconfig.Rewrite(r.k3sYAML, r.servers[0].Host.Name(), r.inv.Cluster.Name, r.serverURL())
 	if err != nil {
 		return err
 	}

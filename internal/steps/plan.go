@@ -50,26 +50,33 @@ func PlanPrep(f facts.Facts, wantHostname string) (PrepPlan, error) {
 
 // K3sPlan says what must happen to k3s on a host.
 type K3sPlan struct {
-	Install       bool   // run the installer (absent, other version, other binary)
+	Install       bool   // run the installer (absent, other version, other binary); it restarts the service
 	InstallReason string // for the plan and the summary
 	WriteConfig   bool   // config.yaml differs from the rendered one
-	Restart       bool   // the config changed and no install will restart the service anyway
+	Restart       bool   // no install, but the running service must pick up its config or binary
+	RestartReason string // for the plan and the summary
 	Start         bool   // installed and configured, but the service is not running
 }
 
 // Changed reports whether the plan touches the host at all.
 func (p K3sPlan) Changed() bool { return p.Install || p.WriteConfig || p.Restart || p.Start }
 
-// K3sWant is the desired k3s state of one host.
+// K3sWant is the desired k3s state of one host, and what the cluster says of it.
 type K3sWant struct {
 	Role       string // server or agent
 	Version    string // exact version; "" means any installed version will do (channel installs)
 	BinaryHash string // offline installs: sha256 of the bundle's k3s; "" online
 	ConfigHash string // sha256 of the rendered config.yaml; "" when not known yet (dry run before the token exists)
+	// NodeVersion is the version the node reports to the cluster now (its
+	// kubelet version): what RUNS, where the facts tell what is on disk.
+	// "" when unknown (not a node yet, or the API did not answer).
+	NodeVersion string
 }
 
 // PlanK3s compares a host's facts with the desired k3s state. It refuses what
 // an in-place change cannot do: switching a node's role, or going back a version.
+// It compares what runs with what is on disk too: a binary replaced without a
+// restart (an upload, an interrupted run) restarts the service.
 func PlanK3s(f facts.Facts, w K3sWant) (K3sPlan, error) {
 	var p K3sPlan
 	if f.K3sRole != "" && f.K3sRole != w.Role {
@@ -83,9 +90,29 @@ func PlanK3s(f facts.Facts, w K3sWant) (K3sPlan, error) {
 	}
 	p.WriteConfig = w.ConfigHash == "" || w.ConfigHash != f.ConfigHash
 	installed := f.K3sVersion != "" && f.K3sRole != ""
-	p.Restart = installed && !p.Install && p.WriteConfig
-	p.Start = installed && !p.Install && !p.WriteConfig && !f.ServiceActive
+	if installed && !p.Install {
+		p.RestartReason = restartReason(f, w, p.WriteConfig)
+		p.Restart = p.RestartReason != ""
+	}
+	p.Start = installed && !p.Install && !p.Restart && !f.ServiceActive
 	return p, nil
+}
+
+// restartReason says why an installed k3s that needs no install must restart,
+// "" when it need not: a new config, or a running process that is not the
+// binary on disk. A stopped service is started instead (see PlanK3s).
+func restartReason(f facts.Facts, w K3sWant, writeConfig bool) string {
+	switch {
+	case writeConfig:
+		return "config changed"
+	case !f.ServiceActive:
+		return ""
+	case f.K3sStale:
+		return "the running k3s is a binary replaced since it started"
+	case w.NodeVersion != "" && w.NodeVersion != f.K3sVersion:
+		return fmt.Sprintf("the node runs k3s %s, %s is installed", w.NodeVersion, f.K3sVersion)
+	}
+	return ""
 }
 
 func needInstall(f facts.Facts, w K3sWant) (bool, string) {

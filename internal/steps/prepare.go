@@ -2,13 +2,10 @@ package steps
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -54,9 +51,13 @@ fi`
 
 // vxlanScript makes sure the kernel has the vxlan module, installing
 // linux-modules-extra-raspi when it lacks it; it prints "installed" when it did.
+// apt's output goes to a private mktemp file (never a fixed name in /tmp, where
+// anyone could plant a symlink for root to write through), removed on exit.
 const vxlanScript = `modinfo vxlan >/dev/null 2>&1 && exit 0
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-modules-extra-raspi >/tmp/k3sup-pi-apt.log 2>&1; then
-  tail -n 3 /tmp/k3sup-pi-apt.log >&2
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-modules-extra-raspi >"$log" 2>&1; then
+  tail -n 3 "$log" >&2
   echo "could not install linux-modules-extra-raspi (offline?); install it by hand: apt-get install linux-modules-extra-raspi" >&2
   exit 1
 fi
@@ -75,51 +76,13 @@ func ensureVxlan(ctx context.Context, n *Node) error {
 	return nil
 }
 
-// BackupSuffix is appended to cmdline.txt for the copy k3sup-pi keeps of the
-// original; `reset --restore-cmdline` puts it back.
-const BackupSuffix = ".k3sup-pi.bak"
-
-// patchCmdline adds the cgroup flags to cmdline.txt in one root script: it
-// refuses when the file changed since the facts were read (a concurrent edit is
-// never lost), keeps the first-seen original as a backup, writes a temp file in
-// the same directory, syncs and renames it over the original. No chmod or chown
-// of the boot partition's own files: on a Pi it is vfat, which refuses them.
-func patchCmdline(ctx context.Context, n *Node) error {
-	path := n.Facts.CmdlinePath
-	patched, changed, err := cmdline.Patch(n.Facts.Cmdline)
-	if err != nil {
-		return fmt.Errorf("patch %s on %s: %w", path, n.Conn.Name(), err)
-	}
-	if !changed {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(n.Facts.Cmdline))
-	script := `set -e
-p=` + remote.ShellQuote(path) + `
-if ! echo "` + hex.EncodeToString(sum[:]) + `  $p" | sha256sum -c --status; then
-  echo "$p changed while k3sup-pi was running; nothing written, run again" >&2; exit 3
-fi
-test -e "$p` + BackupSuffix + `" || cp -p "$p" "$p` + BackupSuffix + `"
-tmp="$p.k3sup-pi.tmp"
-cat > "$tmp"
-chmod --reference="$p" "$tmp" 2>/dev/null || true
-sync
-mv -f "$tmp" "$p"
-sync`
-	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true, Stdin: []byte(patched)}); err != nil {
-		return fmt.Errorf("write %s on %s: %w", path, n.Conn.Name(), err)
-	}
-	n.Facts.Cmdline = patched
-	n.note("%s: cgroup flags added (backup %s%s)", path, path, BackupSuffix)
-	return nil
-}
-
 // rebootAndVerify reboots the host, waits for it, reads its facts again and
-// checks that the memory cgroup is really on now.
+// checks that the memory cgroup is really on now. Reboot's errors name the
+// host already.
 func rebootAndVerify(ctx context.Context, n *Node, timeout time.Duration, reason string) error {
 	start := time.Now()
 	if err := n.Conn.Reboot(ctx, timeout); err != nil {
-		return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+		return err
 	}
 	n.note("rebooted (%s) in %s", reason, time.Since(start).Round(time.Second))
 	if err := gather(ctx, n); err != nil {

@@ -30,12 +30,13 @@ type ResetOptions struct {
 	Inventory      *inventory.Inventory
 	Dial           Dialer
 	Log            Logger
-	Hosts          []string // reset only these (inventory name or address); empty = every host
-	RestoreCmdline bool     // put back cmdline.txt from k3sup-pi's backup and reboot
+	Hosts          []string // reset only these (see inventory.Matches: name, address or address:port); empty = every host
+	RestoreCmdline bool     // undo up's cmdline.txt edit (planCmdlineRestore) and reboot
 	DryRun         bool     // plan and report, change nothing
-	// Confirm is asked, after planning and before any change, with the hosts
-	// that have something to reset; an error stops the run. nil = no question.
-	Confirm func(hosts []string) error
+	// Confirm is asked, after planning and before any change, with the plan
+	// (the hosts with something to reset, and the cmdline.txt lines before and
+	// after); an error stops the run. nil = no question.
+	Confirm func(plan *ResetResult) error
 	// Lock is the run lock taken on every host once connected; nil = none (--dry-run).
 	Lock *lock.HostOptions
 }
@@ -53,6 +54,9 @@ type ResetHost struct {
 	Node    string
 	Actions []string // done, or planned when Pending; empty = already clean
 	Pending bool     // Actions are planned, not done (a dry run, or a run that stopped first)
+	// Cmdline is the planned cmdline.txt restore, with the line before and
+	// after; nil when cmdline.txt is not touched.
+	Cmdline *CmdlineRestore
 }
 
 // Changed counts the hosts with at least one action.
@@ -95,7 +99,7 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 		return res, nil
 	}
 	if opt.Confirm != nil {
-		if err := opt.Confirm(r.changing()); err != nil {
+		if err := opt.Confirm(res); err != nil {
 			return nil, err
 		}
 	}
@@ -104,27 +108,24 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 }
 
 // selectHosts splits the inventory into the hosts to reset and the servers
-// that stay (and keep the cluster); an unknown name is refused.
+// that stay (and keep the cluster). Hosts are told apart by their unique
+// inventory Name, never by address (two hosts may share one on different
+// ports); a name that selects no host or several is an *inventory.SelectError.
 func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []inventory.Host, err error) {
 	if len(names) == 0 {
 		return inv.Hosts, nil, nil
 	}
-	want := map[string]bool{}
-	var unknown []string
-	for _, name := range names {
-		h, ok := inv.Host(name)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("--host %s: no such host in %s", name, inv.File))
-			continue
-		}
-		want[h.Address] = true
+	chosen, err := inv.Select(names)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--host: %w", err)
 	}
-	if len(unknown) > 0 {
-		return nil, nil, &RefusedError{Findings: unknown}
+	want := map[string]bool{}
+	for _, h := range chosen {
+		want[h.Name()] = true
 	}
 	for _, h := range inv.Hosts {
 		switch {
-		case want[h.Address]:
+		case want[h.Name()]:
 			selected = append(selected, h)
 		case h.Role == inventory.RoleServer:
 			staying = append(staying, h)
@@ -153,7 +154,7 @@ func resetOrder(nodes []*Node) []*Node {
 // plan probes every selected host and plans its reset; the cluster's nodes are
 // read from a server that stays, when one runs k3s.
 func (r *reset) plan(ctx context.Context) error {
-	members, err := r.members(ctx)
+	view, err := r.view(ctx)
 	if err != nil {
 		return err
 	}
@@ -162,10 +163,13 @@ func (r *reset) plan(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, in := members[n.NodeName()]
-		plan, err := planReset(n.Facts, p, n.NodeName(), in, r.opt.RestoreCmdline)
+		plan, err := planReset(n.Facts, p, n.NodeName(), view, r.opt.RestoreCmdline)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Host.Name(), err)
+		}
+		if view.stays && !view.reachable && p.present[rsEtcRancherNode] {
+			r.opt.Log.Warnf("%s: no server that stays runs k3s, so node %s stays in the cluster; %s is kept so that the host can rejoin under that name",
+				n.Host.Name(), n.NodeName(), rsEtcRancherNode)
 		}
 		r.mu.Lock()
 		r.plans[n] = plan
@@ -174,36 +178,11 @@ func (r *reset) plan(ctx context.Context) error {
 	})
 }
 
-// members lists the cluster's nodes when servers stay and one of them runs
-// k3s; nil when the whole cluster goes (nothing to drain or delete).
-func (r *reset) members(ctx context.Context) (map[string]kubeNode, error) {
-	running := slices.ContainsFunc(r.cl.servers, func(n *Node) bool { return n.Facts.ServiceActive })
-	if !running {
-		return nil, nil
-	}
-	nodes, err := r.cl.nodes(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read the cluster's nodes from a server that stays: %w", err)
-	}
-	return nodes, nil
-}
-
-// changing names the hosts with something to reset.
-func (r *reset) changing() []string {
-	var out []string
-	for _, n := range r.order {
-		if !r.plans[n].Empty() {
-			out = append(out, n.Host.Name())
-		}
-	}
-	return out
-}
-
 // result reports each host's actions: planned before apply, done after.
 func (r *reset) result() *ResetResult {
 	res := &ResetResult{}
 	for _, n := range r.order {
-		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions()}
+		h := ResetHost{Host: n.Host.Name(), Role: n.Host.Role, Node: n.NodeName(), Actions: r.plans[n].Actions(), Cmdline: r.plans[n].Cmdline}
 		h.Pending = len(h.Actions) > 0
 		if done, ok := r.results[n]; ok {
 			h.Actions, h.Pending = done.Actions, false
@@ -266,11 +245,17 @@ func (r *reset) resetHost(ctx context.Context, n *Node) error {
 		}
 		done.Actions = append(done.Actions, "deleted node "+p.DeleteNode)
 	}
-	if p.RestoreCmdline != "" {
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: restoreCmdlineScript(p.RestoreCmdline), Sudo: true}); err != nil {
-			return fmt.Errorf("restore %s on %s: %w", p.RestoreCmdline, n.Conn.Name(), err)
+	if p.DeletePassword != "" {
+		if _, err := r.cl.kubectl(ctx, nil, "delete", "secret", "-n", "kube-system", "--ignore-not-found", p.DeletePassword); err != nil {
+			return fmt.Errorf("delete secret %s: %w", p.DeletePassword, err)
 		}
-		done.Actions = append(done.Actions, "restored "+p.RestoreCmdline)
+		done.Actions = append(done.Actions, "deleted secret kube-system/"+p.DeletePassword)
+	}
+	if p.Cmdline != nil {
+		if err := restoreCmdline(ctx, n, p.Cmdline); err != nil {
+			return err
+		}
+		done.Actions = append(done.Actions, p.Cmdline.Done())
 	}
 	return nil
 }
@@ -321,7 +306,7 @@ func (r *reset) cleanup(ctx context.Context, n *Node, p ResetPlan, done *ResetHo
 func (r *reset) reboot(ctx context.Context) error {
 	var todo []*Node
 	for _, n := range r.order {
-		if r.plans[n].RestoreCmdline != "" {
+		if r.plans[n].Cmdline.Changes() {
 			todo = append(todo, n)
 		}
 	}
@@ -331,7 +316,7 @@ func (r *reset) reboot(ctx context.Context) error {
 	r.opt.Log.Phase(fmt.Sprintf("reboot %d hosts (cmdline.txt restored)", len(todo)))
 	return forEach(ctx, todo, r.opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *Node) error {
 		if err := n.Conn.Reboot(ctx, r.opt.Inventory.Cluster.RebootTimeout); err != nil {
-			return fmt.Errorf("reboot %s: %w", n.Conn.Name(), err)
+			return err // Reboot's errors name the host
 		}
 		r.mu.Lock()
 		done := r.results[n]

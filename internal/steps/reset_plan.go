@@ -17,18 +17,19 @@ import (
 // ResetPlan is what reset does on one host, decided from its facts and a probe
 // of the paths k3s and k3sup-pi leave behind.
 type ResetPlan struct {
-	DrainNode      string   // drain this node before the uninstall (the cluster stays)
-	Uninstall      []string // k3s uninstall scripts to run, the agent's first
-	Remove         []string // resetLeftovers removed after the uninstall
-	RemoveEmpty    []string // directories removed when nothing is left in them
-	DeleteNode     string   // delete this node from the cluster after the uninstall
-	RestoreCmdline string   // cmdline.txt put back from its backup, then a reboot; "" = none
+	DrainNode      string          // drain this node before the uninstall (the cluster stays)
+	Uninstall      []string        // k3s uninstall scripts to run, the agent's first
+	Remove         []string        // resetLeftovers removed after the uninstall
+	RemoveEmpty    []string        // directories removed when nothing is left in them
+	DeleteNode     string          // delete this node from the cluster after the uninstall
+	DeletePassword string          // then delete this node-password secret of kube-system
+	Cmdline        *CmdlineRestore // undo k3sup-pi's cmdline.txt edit (then a reboot when it changes); nil = none
 }
 
 // Empty reports whether the host has nothing to reset.
 func (p ResetPlan) Empty() bool {
 	return p.DrainNode == "" && len(p.Uninstall) == 0 && len(p.Remove) == 0 &&
-		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.RestoreCmdline == ""
+		len(p.RemoveEmpty) == 0 && p.DeleteNode == "" && p.DeletePassword == "" && p.Cmdline == nil
 }
 
 // Actions says in words what the plan does, in order.
@@ -49,8 +50,14 @@ func (p ResetPlan) Actions() []string {
 	if p.DeleteNode != "" {
 		out = append(out, "delete node "+p.DeleteNode)
 	}
-	if p.RestoreCmdline != "" {
-		out = append(out, "restore "+p.RestoreCmdline+" from "+path.Base(p.RestoreCmdline)+BackupSuffix, "reboot")
+	if p.DeletePassword != "" {
+		out = append(out, "delete secret kube-system/"+p.DeletePassword)
+	}
+	if p.Cmdline != nil {
+		out = append(out, p.Cmdline.Action())
+		if p.Cmdline.Changes() {
+			out = append(out, "reboot")
+		}
 	}
 	return out
 }
@@ -109,9 +116,9 @@ func probeReset(ctx context.Context, n *Node) (resetProbe, error) {
 	return parseResetProbe(res.Stdout), nil
 }
 
-// planReset decides what reset does on a host from its facts and probe; inCluster
-// says whether the cluster stays and lists this host's node (drain, delete).
-func planReset(f facts.Facts, p resetProbe, node string, inCluster, restore bool) (ResetPlan, error) {
+// planReset decides what reset does on a host from its facts and probe, and how
+// its node leaves the cluster when that stays (see clusterView.leave).
+func planReset(f facts.Facts, p resetProbe, node string, v clusterView, restore bool) (ResetPlan, error) {
 	var plan ResetPlan
 	for _, s := range []string{rsAgentUninstall, rsServerUninstall} {
 		if p.present[s] {
@@ -122,15 +129,14 @@ func planReset(f facts.Facts, p resetProbe, node string, inCluster, restore bool
 		return plan, fmt.Errorf("the k3s %s unit is installed but no k3s uninstall script is in /usr/local/bin; remove k3s by hand", f.K3sRole)
 	}
 	plan.Remove = resetLeftovers(p, len(plan.Uninstall) > 0)
+	v.leave(&plan, node, len(plan.Uninstall) > 0)
 	plan.RemoveEmpty = resetEmptiedDirs(p, plan)
-	if inCluster {
-		plan.DeleteNode = node
-		if len(plan.Uninstall) > 0 {
-			plan.DrainNode = node
+	if restore {
+		c, err := planCmdlineRestore(f)
+		if err != nil {
+			return plan, err
 		}
-	}
-	if restore && f.CmdlineBak && f.CmdlinePath != "" {
-		plan.RestoreCmdline = f.CmdlinePath
+		plan.Cmdline = c
 	}
 	return plan, nil
 }
@@ -198,22 +204,6 @@ func resetCleanupScript(p ResetPlan) string {
 		b.WriteString("if [ -d " + q + " ]; then rmdir " + q + " 2>/dev/null || echo \"kept " + d + "\"; fi\n")
 	}
 	return b.String()
-}
-
-// restoreCmdlineScript puts cmdline.txt back from its backup atomically: a copy in
-// the same directory, synced, renamed over the file, then the backup removed.
-// An empty backup is refused: it would not boot.
-func restoreCmdlineScript(cmdlinePath string) string {
-	return `set -e
-p=` + remote.ShellQuote(cmdlinePath) + `
-b="$p` + BackupSuffix + `"
-tmp="$p.k3sup-pi.tmp"
-if [ ! -s "$b" ]; then echo "$b is missing or empty; $p left as it is" >&2; exit 3; fi
-cp "$b" "$tmp"
-sync
-mv -f "$tmp" "$p"
-rm -f "$b"
-sync`
 }
 
 // reset is the state of one `reset` run.

@@ -32,43 +32,58 @@ func probeOf(paths []string, dirs map[string][]string) resetProbe {
 func TestPlanReset(t *testing.T) {
 	installedAgent := probeOf([]string{rsAgentUninstall, k3sBinary, ConfigPath, rsEtcRancherK3s, rsEtcRancherNode, rsK3sDataDir, stageDir},
 		map[string][]string{rsEtcRancher: {rsEtcRancherK3s, rsEtcRancherNode}, rsVarLibRancher: {rsK3sDataDir}})
-	agent := facts.Facts{K3sRole: "agent", CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}
+	agent := facts.Facts{K3sRole: "agent", CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true,
+		Cmdline: "root=/dev/mmcblk0p2 rootwait cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory\n", CmdlineBackup: "root=/dev/mmcblk0p2 rootwait\n"}
+	fromBackup := &CmdlineRestore{Path: agent.CmdlinePath, Before: agent.Cmdline, After: agent.CmdlineBackup, FromBackup: true}
+	goes := clusterView{}
+	listed := clusterView{stays: true, reachable: true, nodes: map[string]kubeNode{"pi-a1": {Name: "pi-a1"}},
+		passwords: map[string]bool{"pi-a1.node-password.k3s": true}}
+	unlisted := clusterView{stays: true, reachable: true, passwords: map[string]bool{"pi-a1.node-password.k3s": true}}
+	down := clusterView{stays: true}
 	tests := []struct {
-		name      string
-		f         facts.Facts
-		p         resetProbe
-		inCluster bool
-		restore   bool
-		want      ResetPlan
-		wantErr   string
+		name    string
+		f       facts.Facts
+		p       resetProbe
+		view    clusterView
+		restore bool
+		want    ResetPlan
+		wantErr string
 	}{
-		{"clean host", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt"}, probeOf(nil, nil), false, true, ResetPlan{}, ""},
-		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), false, false, ResetPlan{}, ""},
-		{"installed agent, whole cluster goes", agent, installedAgent, false, true, ResetPlan{
-			Uninstall:      []string{rsAgentUninstall},
-			Remove:         []string{ConfigPath, rsEtcRancherNode, stageDir},
-			RemoveEmpty:    []string{rsEtcRancher, rsVarLibRancher},
-			RestoreCmdline: "/boot/firmware/cmdline.txt"}, ""},
-		{"installed agent, cluster stays", agent, installedAgent, true, false, ResetPlan{
+		{"clean host", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt"}, probeOf(nil, nil), goes, true, ResetPlan{}, ""},
+		{"backup kept without --restore-cmdline", facts.Facts{CmdlinePath: "/boot/firmware/cmdline.txt", CmdlineBak: true}, probeOf(nil, nil), goes, false, ResetPlan{}, ""},
+		{"installed agent, whole cluster goes", agent, installedAgent, goes, true, ResetPlan{
+			Uninstall:   []string{rsAgentUninstall},
+			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher},
+			Cmdline:     fromBackup}, ""},
+		{"installed agent, cluster stays", agent, installedAgent, listed, false, ResetPlan{
 			DrainNode: "pi-a1", Uninstall: []string{rsAgentUninstall},
 			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
-			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeleteNode: "pi-a1"}, ""},
-		{"both scripts: agent's first", facts.Facts{K3sRole: "server"}, probeOf([]string{rsServerUninstall, rsAgentUninstall}, nil), false, false,
+			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
+		{"node never registered: its orphan secret goes", agent, installedAgent, unlisted, false, ResetPlan{
+			Uninstall:   []string{rsAgentUninstall},
+			Remove:      []string{ConfigPath, rsEtcRancherNode, stageDir},
+			RemoveEmpty: []string{rsEtcRancher, rsVarLibRancher}, DeletePassword: "pi-a1.node-password.k3s"}, ""},
+		{"cluster stays but no server runs: the node password is kept", agent, installedAgent, down, false, ResetPlan{
+			Uninstall:   []string{rsAgentUninstall},
+			Remove:      []string{ConfigPath, stageDir},
+			RemoveEmpty: []string{rsVarLibRancher}}, ""},
+		{"both scripts: agent's first", facts.Facts{K3sRole: "server"}, probeOf([]string{rsServerUninstall, rsAgentUninstall}, nil), goes, false,
 			ResetPlan{Uninstall: []string{rsAgentUninstall, rsServerUninstall}}, ""},
 		{"staged, never installed", facts.Facts{}, probeOf([]string{k3sBinary, ConfigPath, rsEtcRancherK3s, stageDir},
-			map[string][]string{rsEtcRancher: {rsEtcRancherK3s}}), false, false,
+			map[string][]string{rsEtcRancher: {rsEtcRancherK3s}}), goes, false,
 			ResetPlan{Remove: []string{rsEtcRancherK3s, k3sBinary, stageDir}, RemoveEmpty: []string{rsEtcRancher}}, ""},
 		{"foreign files keep /etc/rancher", facts.Facts{}, probeOf([]string{stageDir},
-			map[string][]string{rsEtcRancher: {"/etc/rancher/rke2"}, rsVarLibRancher: {}}), false, false,
+			map[string][]string{rsEtcRancher: {"/etc/rancher/rke2"}, rsVarLibRancher: {}}), goes, false,
 			ResetPlan{Remove: []string{stageDir}, RemoveEmpty: []string{rsVarLibRancher}}, ""},
-		{"node left in the cluster, host already clean", facts.Facts{}, probeOf(nil, nil), true, false,
-			ResetPlan{DeleteNode: "pi-a1"}, ""},
-		{"unit without uninstall script", facts.Facts{K3sRole: "server"}, probeOf([]string{k3sBinary}, nil), false, false,
+		{"node left in the cluster, host already clean", facts.Facts{}, probeOf(nil, nil), listed, false,
+			ResetPlan{DeleteNode: "pi-a1", DeletePassword: "pi-a1.node-password.k3s"}, ""},
+		{"unit without uninstall script", facts.Facts{K3sRole: "server"}, probeOf([]string{k3sBinary}, nil), goes, false,
 			ResetPlan{}, "no k3s uninstall script"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := planReset(tt.f, tt.p, "pi-a1", tt.inCluster, tt.restore)
+			got, err := planReset(tt.f, tt.p, "pi-a1", tt.view, tt.restore)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -102,8 +117,6 @@ func TestResetScripts(t *testing.T) {
 		want         []string
 	}{
 		{"cleanup", resetCleanupScript(p), []string{"run " + rsAgentUninstall, "rm -rf " + ConfigPath + " " + stageDir, "rmdir /etc/rancher"}},
-		{"restore", restoreCmdlineScript("/boot/firmware/cmdline.txt"), []string{
-			`cp "$b" "$tmp"`, "sync\nmv -f \"$tmp\" \"$p\"", `rm -f "$b"`, `[ ! -s "$b" ]`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +170,8 @@ func (h *fakeHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error)
 		return remote.Result{Stdout: h.facts()}, nil
 	case cmd.Script == resetProbeScript():
 		return remote.Result{Stdout: h.probe()}, nil
+	case strings.HasPrefix(cmd.Script, "k3s kubectl get secrets"):
+		return remote.Result{Stdout: []byte("secret/a2.node-password.k3s\nsecret/other\nsecret/s1.node-password.k3s\n")}, nil
 	case strings.HasPrefix(cmd.Script, "k3s kubectl get nodes"):
 		return remote.Result{Stdout: []byte(`{"items":[{"metadata":{"name":"a1"}},{"metadata":{"name":"a2"}},{"metadata":{"name":"s1"}},{"metadata":{"name":"s2"}}]}`)}, nil
 	case strings.HasPrefix(cmd.Script, "k3s kubectl "):
@@ -165,6 +180,7 @@ func (h *fakeHost) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error)
 		h.log.add(h.name + ": uninstall")
 	case strings.Contains(cmd.Script, BackupSuffix):
 		h.log.add(h.name + ": restore")
+		return remote.Result{Stdout: []byte("changed\n")}, nil
 	default:
 		h.log.add(h.name + ": " + cmd.Script)
 	}
@@ -249,7 +265,7 @@ func TestResetOrder(t *testing.T) {
 			[]string{"a1", "a2", "s2", "s1"}},
 		{"one agent while the cluster stays: drain, uninstall, delete", []string{"a2"}, false, false, true,
 			[]string{"s1: drain --ignore-daemonsets --delete-emptydir-data --timeout=120s a2", "a2: uninstall",
-				"s1: delete node --ignore-not-found a2"},
+				"s1: delete node --ignore-not-found a2", "s1: delete secret -n kube-system --ignore-not-found a2.node-password.k3s"},
 			[]string{"a2"}},
 		{"dry run changes nothing", nil, true, true, true, nil, nil},
 		{"clean hosts: nothing done, nothing asked", nil, true, false, false, nil, nil},
@@ -259,7 +275,14 @@ func TestResetOrder(t *testing.T) {
 			inv, dial, log := fakeFleet(t, tt.installed)
 			var asked []string
 			res, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: tt.hosts,
-				RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(h []string) error { asked = h; return nil }})
+				RestoreCmdline: tt.restore, DryRun: tt.dryRun, Confirm: func(p *ResetResult) error {
+					for _, h := range p.Hosts {
+						if len(h.Actions) > 0 {
+							asked = append(asked, h.Host)
+						}
+					}
+					return nil
+				}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,8 +327,8 @@ func hostOf(s string) string { h, _, _ := strings.Cut(s, ":"); return h }
 func TestResetUnknownHost(t *testing.T) {
 	inv, dial, _ := fakeFleet(t, true)
 	_, err := Reset(context.Background(), ResetOptions{Inventory: inv, Dial: dial, Log: resetQuietLog{}, Hosts: []string{"nope"}})
-	var refused *RefusedError
-	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("err = %v, want a RefusedError naming the host", err)
+	var unknown *inventory.SelectError
+	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want a SelectError naming the host", err)
 	}
 }

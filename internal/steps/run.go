@@ -19,8 +19,9 @@ type run struct {
 	in        *installer
 	prep      map[*Node]PrepPlan
 	k3s       map[*Node]K3sPlan
-	token     string // the cluster token written into the first server's config
-	joinToken string // the first server's node-token (K10<ca-hash>::server:<secret>)
+	running   map[string]string // node name -> the k3s version it reports to the cluster, read once at plan time
+	token     string            // the cluster token written into the first server's config
+	joinToken string            // the first server's node-token (K10<ca-hash>::server:<secret>)
 	k3sYAML   []byte
 	timings   []string
 	result    *Result
@@ -80,6 +81,7 @@ func (r *run) plan(ctx context.Context) error {
 	if err := r.readTokens(ctx); err != nil {
 		return err
 	}
+	r.readRunning(ctx)
 	var errs []error
 	for _, n := range r.touched() {
 		prep, err := PlanPrep(n.Facts, n.Host.Hostname)
@@ -105,7 +107,8 @@ func (r *run) plan(ctx context.Context) error {
 // planK3s plans k3s on one node; known is false when its config cannot be
 // rendered yet (the token is created later in the run).
 func (r *run) planK3s(n *Node) (K3sPlan, bool, error) {
-	want := K3sWant{Role: n.Host.Role, Version: r.inv.Cluster.K3sVersion, BinaryHash: r.in.bundleHash}
+	want := K3sWant{Role: n.Host.Role, Version: r.inv.Cluster.K3sVersion, BinaryHash: r.in.bundleHash,
+		NodeVersion: r.running[n.NodeName()]}
 	if r.in.bundleHash != "" {
 		want.Version = ""
 	}
@@ -119,6 +122,25 @@ func (r *run) planK3s(n *Node) (K3sPlan, bool, error) {
 	}
 	p, err := PlanK3s(n.Facts, want)
 	return p, known, err
+}
+
+// readRunning learns the version each node runs from the cluster, when a
+// server runs k3s: the facts tell what is on disk, this what runs. Without an
+// answer the plan goes by the facts alone (and says so).
+func (r *run) readRunning(ctx context.Context) {
+	up := false
+	for _, s := range r.servers {
+		up = up || s.Facts.K3sRole == "server" && s.Facts.ServiceActive
+	}
+	if !up {
+		return
+	}
+	vs, err := r.cl.versions(ctx)
+	if err != nil {
+		r.opt.Log.Warnf("cannot read the nodes' running versions, so a node whose binary was replaced without a restart is not found: %v", err)
+		return
+	}
+	r.running = vs
 }
 
 func errorStrings(err error) []string {

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,7 +35,55 @@ func (r *run) readTokens(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return r.checkClusterToken(ctx)
+}
+
+// checkClusterToken refuses, before anything changes, a token that is not the
+// one the cluster was created with: k3s keeps its datastore under a key
+// derived from the token and refuses to start a server with another one
+// ("bootstrap data already found and encrypted with different token",
+// k3s-io/k3s pkg/cluster/storage.go), so writing it would take the cluster
+// down. The first server's node-token holds the cluster's token; its absence
+// means no datastore exists yet. Neither token is ever printed.
+func (r *run) checkClusterToken(ctx context.Context) error {
+	first := r.servers[0]
+	if r.token == "" || first.Facts.K3sRole != "server" {
+		return nil
+	}
+	cur := r.joinToken
+	if cur == "" {
+		res, err := first.Conn.Run(ctx, remote.Cmd{Script: "if [ -e " + nodeTokenPath + " ]; then cat " + nodeTokenPath + "; fi", Sudo: true})
+		if err != nil {
+			return fmt.Errorf("read %s on %s: %w", nodeTokenPath, first.Conn.Name(), err)
+		}
+		cur = strings.TrimSpace(string(res.Stdout))
+		redact.Add(cur)
+	}
+	if cur == "" || sameSecret(cur, r.token) {
+		return nil
+	}
+	return &RefusedError{Findings: []string{fmt.Sprintf("the inventory's token differs from the token cluster %s was created with "+
+		"(on %s); use the cluster's token or reset the cluster", r.inv.Cluster.Name, first.Host.Name())}}
+}
+
+// tokenSecret is the secret part of a k3s token: the whole of a bare token,
+// the part after "<user>:" of the full K10<ca-hash>::<user>:<secret> form
+// (k3s-io/k3s pkg/clientaccess/token.go).
+func tokenSecret(tok string) string {
+	tok = strings.TrimSpace(tok)
+	if rest, ok := strings.CutPrefix(tok, "K10"); ok {
+		if _, creds, ok := strings.Cut(rest, "::"); ok {
+			if _, secret, ok := strings.Cut(creds, ":"); ok {
+				return secret
+			}
+		}
+	}
+	return tok
+}
+
+// sameSecret compares the secrets of two tokens in constant time.
+func sameSecret(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(tokenSecret(a)), []byte(tokenSecret(b))) == 1
 }
 
 // setToken records the cluster token and registers it for redaction.

@@ -18,7 +18,7 @@ type Options struct {
 	DryRun          bool     // plan and print, change nothing
 	PreflightOnly   bool     // run the checks and stop
 	AllowLowMemory  bool     // servers under 2 GB only warned
-	Only            []string // add-node: change only these hosts (by inventory name); servers are still read
+	Only            []string // add-node: change only these hosts (by their unique inventory Name); servers are still read
 	WriteKubeconfig bool     // write the cluster's kubeconfig to the inventory's path at the end
 	JoinCheck       bool     // add-node: refuse a host whose name the cluster already has, or that runs k3s under another name
 	// Lock is the run lock taken on every host once connected; nil = none
@@ -92,7 +92,7 @@ func (r *run) touch(n *Node) bool {
 		return true
 	}
 	for _, name := range r.opt.Only {
-		if name == n.Host.Name() || name == n.Host.Address {
+		if name == n.Host.Name() { // unique; an address may be shared by hosts on other ports
 			return true
 		}
 	}

@@ -46,3 +46,31 @@ func TestVxlanScript(t *testing.T) {
 		})
 	}
 }
+
+// TestVxlanScriptPrivateLog: apt's log goes to a mktemp file in $TMPDIR that is
+// removed afterwards, never to the fixed /tmp/k3sup-pi-apt.log that anyone
+// could plant a symlink at for root to write through.
+func TestVxlanScriptPrivateLog(t *testing.T) {
+	const fixed = "/tmp/k3sup-pi-apt.log"
+	before, beforeErr := os.Lstat(fixed)
+	bin, tmp := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{"modinfo": "exit 1", "apt-get": "echo 'E: Unable to locate package'; exit 100", "modprobe": "exit 0"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", "-c", vxlanScript)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "TMPDIR=" + tmp}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "Unable to locate package") {
+		t.Fatalf("err %v, stderr %q: want the failure with apt's last lines", err, stderr.String())
+	}
+	after, afterErr := os.Lstat(fixed)
+	if (beforeErr == nil) != (afterErr == nil) || afterErr == nil && !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("%s was written (before: %v, after: %v)", fixed, beforeErr, afterErr)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("log left in TMPDIR: %v", left)
+	}
+}

@@ -21,6 +21,9 @@ type agent struct {
 // retryInterval is how often k3s retries a server it cannot use yet.
 const retryInterval = 5 * time.Second
 
+// validateRetry is how often a k3s agent validates its token again.
+const validateRetry = 2 * time.Second
+
 // heartbeatInterval is how often agents report their status.
 const heartbeatInterval = 2 * time.Second
 
@@ -62,20 +65,25 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// connect validates the token against a reachable server, retrying forever
-// while no server answers, failing at once on a wrong token.
+// connect validates the token against a server, retrying for ever like k3s:
+// an unreachable server, a wrong secret and a CA hash that does not match
+// are all logged at error level and tried again after validateRetry, and the
+// agent never becomes ready (k3s-io/k3s pkg/agent/run.go,
+// createProxyAndValidateToken: "Failed to validate connection to cluster at
+// %s: %v", then a 2 s wait; the checks are pkg/clientaccess/token.go's).
+// Under systemd (Type=notify, TimeoutStartSec=0) that blocks `systemctl
+// start` and the installer until someone stops it.
 func (a *agent) connect(ctx context.Context) error {
 	for {
 		err := a.c.validate(ctx, a.server())
 		if err == nil {
 			return nil
 		}
-		if isFatal(err) {
-			return clusterError(a.server(), err)
+		logf("error", "Failed to validate connection to cluster at %s: %v", a.server(), err)
+		if !isFatal(err) {
+			a.current++ // unreachable: try the next known server
 		}
-		logf("error", "%v", err)
-		a.current++
-		if err := wait(ctx, retryInterval); err != nil {
+		if err := wait(ctx, validateRetry); err != nil {
 			return err
 		}
 	}
@@ -97,7 +105,9 @@ func (a *agent) register(ctx context.Context) error {
 			logf("info", "Node %s registered with %s", a.id.name, a.server())
 			return nil
 		case code == http.StatusUnauthorized:
-			return clusterError(a.server(), usagef("token is not valid: %s: 401 Unauthorized", a.server()))
+			// k3s-io/k3s pkg/agent/config/config.go, Get: every failure to
+			// retrieve the agent's config is logged and retried, never fatal.
+			logf("error", "Failed to validate connection to cluster at %s: token is not valid: %s: 401 Unauthorized", a.server(), a.server())
 		default:
 			logf("info", "Waiting to retrieve agent configuration; server is not ready: %s", msg)
 		}

@@ -28,6 +28,7 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	h("GET /api/v1/namespaces/{ns}/pods", s.listEmpty("Pod"))
 	h("GET /api/v1/namespaces", s.listNamespaces)
 	h("GET /api/v1/namespaces/{ns}", s.getNamespace)
+	s.secretRoutes(mux)
 	for _, p := range []string{"GET /healthz", "GET /readyz", "GET /livez"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	}
@@ -95,6 +96,7 @@ func handleResources(w http.ResponseWriter, _ *http.Request) {
 		res("nodes/status", "Node", false, []string{"get", "patch", "update"}),
 		res("pods", "Pod", true, all, "po"),
 		res("namespaces", "Namespace", false, all, "ns"),
+		res("secrets", "Secret", true, all),
 	}})
 }
 

@@ -79,6 +79,7 @@ func (s *store) merge(p persisted) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := s.addServersLocked(p.Servers)
+	changed = s.mergeSecretsLocked(p.Secrets) || changed
 	for _, rr := range p.Nodes {
 		l, ok := s.nodes[rr.Name]
 		if ok && l.Updated >= rr.Updated {

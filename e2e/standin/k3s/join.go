@@ -158,7 +158,7 @@ func (s *store) serverList() []string {
 func (s *store) snapshot() persisted {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := persisted{Servers: append([]string(nil), s.servers...)}
+	p := persisted{Servers: append([]string(nil), s.servers...), Secrets: s.secretsLocked()}
 	for _, r := range s.listLocked(func(*record) bool { return true }) {
 		p.Nodes = append(p.Nodes, &r)
 	}

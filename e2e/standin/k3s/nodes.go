@@ -36,27 +36,32 @@ func hashPassword(pw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// register creates the node, or records a restart of a known node.
+// register creates the node, or records a restart of a known node. The
+// node's password is checked against its node-password secret (created on
+// first use) before the Node object is touched, as k3s checks it when the
+// node asks for its certificates (k3s-io/k3s pkg/nodepassword/validate.go).
 func (s *store) register(reg registration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	sec, err := s.ensurePasswordLocked(reg.Name, reg.Password)
+	if err != nil {
+		return err
+	}
 	r, ok := s.nodes[reg.Name]
 	if ok && !r.Deleted {
-		if r.PasswordHash != hashPassword(reg.Password) {
-			return errPasswordRejected
-		}
 		r.History = append(r.History, event{Event: "restarted", Time: now, Version: reg.Version})
 		if r.Version != reg.Version {
 			r.History = append(r.History, event{Event: "version", Time: now, Version: reg.Version, From: r.Version})
 		}
 	} else {
 		labels, err := parseLabels(reg.Extra)
-		if err != nil {
-			return err
+		var taints []any
+		if err == nil {
+			taints, err = parseTaints(reg.Taints)
 		}
-		taints, err := parseTaints(reg.Taints)
 		if err != nil {
+			s.saveOrLogLocked() // the secret stays: k3s made it before the kubelet failed
 			return err
 		}
 		nr := &record{Name: reg.Name, UID: uuid(), Created: now, Labels: labels, Taints: taints,
@@ -74,7 +79,7 @@ func (s *store) register(reg registration) error {
 	r.Annotations["k3s.io/hostname"] = reg.Hostname
 	r.Annotations["k3s.io/internal-ip"] = reg.IP
 	r.IP, r.Hostname, r.Version = reg.IP, reg.Hostname, reg.Version
-	r.PasswordHash = hashPassword(reg.Password)
+	s.ownLocked(sec, r)
 	r.Ready, r.Transition, r.Heartbeat = false, now, now
 	s.commitLocked(r, "ADDED", true)
 	return nil

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 )
@@ -75,9 +74,12 @@ func prepareServer(ctx context.Context, cfg *Config) (*server, error) {
 		return nil, err
 	}
 	s.store.graceHeartbeats()
-	if cfg.Server != "" {
+	switch {
+	case s.initialised():
+		err = s.resumeCluster()
+	case cfg.Server != "":
 		err = s.bootstrapFrom(ctx)
-	} else {
+	default:
 		err = s.initCluster()
 	}
 	if err != nil {
@@ -92,7 +94,7 @@ func prepareServer(ctx context.Context, cfg *Config) (*server, error) {
 	return s, s.writeKubeconfig()
 }
 
-// initCluster loads or creates the CA and the token secret of a first server.
+// initCluster creates the CA and the token secret of a new first server.
 func (s *server) initCluster() error {
 	ca, err := loadOrCreateCA(s.p)
 	if err != nil {
@@ -106,12 +108,6 @@ func (s *server) initCluster() error {
 		}
 		s.secret = tok.secret
 		return nil
-	}
-	if b, err := os.ReadFile(s.p.tokenFile()); err == nil {
-		if tok, err := parseToken(string(b)); err == nil {
-			s.secret = tok.secret
-			return nil
-		}
 	}
 	s.secret = randomHex(16)
 	return nil
@@ -183,6 +179,7 @@ func (s *server) selfHeartbeat(ctx context.Context) {
 // loops runs the NotReady sweeper and the HA replication.
 func (s *server) loops(ctx context.Context) {
 	after := durationSetting(notReadyAfterEnv, 15*time.Second)
+	orphans := durationSetting(orphanSecretAgeEnv, orphanSecretAge)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -191,6 +188,7 @@ func (s *server) loops(ctx context.Context) {
 			return
 		case <-tick.C:
 			s.store.sweep(after)
+			s.store.sweepSecrets(orphans)
 			s.syncPeers(ctx)
 		}
 	}

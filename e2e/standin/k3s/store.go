@@ -34,7 +34,6 @@ type record struct {
 	Ready         bool              `json:"ready"`
 	Transition    time.Time         `json:"transition"`
 	Heartbeat     time.Time         `json:"heartbeat"`
-	PasswordHash  string            `json:"passwordHash"`
 	History       []event           `json:"history"`
 	Deleted       bool              `json:"deleted,omitempty"`
 	Updated       int64             `json:"updated"`
@@ -53,19 +52,21 @@ type store struct {
 	path     string
 	rv       int64
 	nodes    map[string]*record
+	secrets  map[string]*secretRec // node-password secrets, apart from the nodes
 	servers  []string
 	watchers map[chan watchEvent]struct{}
 }
 
 // persisted is the on-disk form of the store.
 type persisted struct {
-	Nodes   []*record `json:"nodes"`
-	Servers []string  `json:"servers"`
+	Nodes   []*record    `json:"nodes"`
+	Servers []string     `json:"servers"`
+	Secrets []*secretRec `json:"secrets,omitempty"`
 }
 
 // openStore loads the store from path (a missing file is an empty store).
 func openStore(path string) (*store, error) {
-	s := &store{path: path, nodes: map[string]*record{}, watchers: map[chan watchEvent]struct{}{}}
+	s := &store{path: path, nodes: map[string]*record{}, secrets: map[string]*secretRec{}, watchers: map[chan watchEvent]struct{}{}}
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return s, nil
@@ -83,12 +84,13 @@ func openStore(path string) (*store, error) {
 		s.nodes[r.Name] = r
 	}
 	s.servers = p.Servers
+	s.mergeSecretsLocked(p.Secrets)
 	return s, nil
 }
 
 // saveLocked writes the store; the caller holds mu.
 func (s *store) saveLocked() error {
-	p := persisted{Servers: s.servers}
+	p := persisted{Servers: s.servers, Secrets: s.secretsLocked()}
 	for _, r := range s.nodes {
 		p.Nodes = append(p.Nodes, r)
 	}
@@ -169,7 +171,8 @@ func (s *store) listLocked(keep func(r *record) bool) []record {
 	return out
 }
 
-// remove marks a node deleted (a tombstone, so HA peers learn of it).
+// remove marks a node deleted (a tombstone, so HA peers learn of it) and,
+// as k3s's garbage collector does, deletes the node-password secret it owns.
 func (s *store) remove(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,7 +181,7 @@ func (s *store) remove(name string) bool {
 		return false
 	}
 	r.Deleted = true
-	r.PasswordHash = ""
+	s.collectLocked(r)
 	r.History = append(r.History, event{Event: "deleted", Time: time.Now()})
 	s.commitLocked(r, "DELETED", true)
 	return true

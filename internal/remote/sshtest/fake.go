@@ -8,7 +8,9 @@ import (
 // SudoScript is a fake sudo: it logs its argv to $FAKE_SUDO_LOG, refuses
 // everything when $FAKE_SUDO_DENY is set (not in sudoers), and when
 // $FAKE_SUDO_PASSWORD is set it requires -S and checks one line of stdin
-// against it, like sudo does. The remaining stdin goes to the command.
+// against it, like sudo does. The remaining stdin goes to the command. With
+// $FAKE_SUDO_NO_READ set, -S runs the command without reading the password
+// (-n still fails), as a PAM set-up that authenticates otherwise would.
 const SudoScript = `#!/bin/sh
 [ -n "$FAKE_SUDO_LOG" ] && echo "$*" >> "$FAKE_SUDO_LOG"
 n=; S=
@@ -31,6 +33,7 @@ if [ -n "$FAKE_SUDO_DENY" ]; then
 fi
 if [ -n "$FAKE_SUDO_PASSWORD" ]; then
   if [ -n "$n" ]; then echo "sudo: a password is required" >&2; exit 1; fi
+  [ -n "$FAKE_SUDO_NO_READ" ] && exec "$@"
   if [ -z "$S" ]; then echo "sudo: a terminal is required to read the password" >&2; exit 1; fi
   IFS= read -r pw
   if [ "$pw" != "$FAKE_SUDO_PASSWORD" ]; then

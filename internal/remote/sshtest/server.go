@@ -38,6 +38,10 @@ type Config struct {
 	// Intercept, when set, sees each exec request first; handled requests
 	// do not run and report exit.
 	Intercept func(cmd string) (exit int, handled bool)
+	// CutStdin, when set, sees everything the client sent on a command's
+	// stdin and returns what the command gets, like a connection whose input
+	// stops early (the command then sees EOF).
+	CutStdin func(in []byte) []byte
 }
 
 // Server is a running test server.
@@ -128,7 +132,27 @@ func (s *Server) Port() int {
 }
 
 // HostKey is the server's public host key.
-func (s *Server) HostKey() ssh.PublicKey { return s.signer.PublicKey() }
+func (s *Server) HostKey() ssh.PublicKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.signer.PublicKey()
+}
+
+// SetAuthorizedKeys replaces the keys that may log in, from the next
+// connection on.
+func (s *Server) SetAuthorizedKeys(keys ...ssh.PublicKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.AuthorizedKeys = keys
+}
+
+// SetHostKey makes the server offer key from the next connection on, like a
+// host whose keys were regenerated.
+func (s *Server) SetHostKey(key ssh.Signer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signer = key
+}
 
 // Home is the $HOME of commands.
 func (s *Server) Home() string { return s.cfg.Home }
@@ -221,7 +245,10 @@ func (s *Server) acceptLoop() {
 func (s *Server) serverConfig() *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			for _, k := range s.cfg.AuthorizedKeys {
+			s.mu.Lock()
+			authorized := s.cfg.AuthorizedKeys
+			s.mu.Unlock()
+			for _, k := range authorized {
 				if string(k.Marshal()) == string(key.Marshal()) {
 					return &ssh.Permissions{}, nil
 				}
@@ -229,7 +256,9 @@ func (s *Server) serverConfig() *ssh.ServerConfig {
 			return nil, errors.New("key not authorized")
 		},
 	}
+	s.mu.Lock()
 	cfg.AddHostKey(s.signer)
+	s.mu.Unlock()
 	return cfg
 }
 

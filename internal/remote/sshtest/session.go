@@ -71,8 +71,13 @@ func (s *Server) exec(ch ssh.Channel, command string) int {
 		return 127
 	}
 	go func() {
-		_, _ = io.Copy(in, ch)
-		_ = in.Close()
+		defer in.Close()
+		if s.cfg.CutStdin == nil {
+			_, _ = io.Copy(in, ch)
+			return
+		}
+		all, _ := io.ReadAll(ch)
+		_, _ = in.Write(s.cfg.CutStdin(all))
 	}()
 	err = cmd.Wait()
 	var ee *exec.ExitError
