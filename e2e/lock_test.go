@@ -271,10 +271,16 @@ func lkWaitLeases(t *testing.T, f *fleet.Fleet, pid string) string {
 	return strings.Join(ids, " ")
 }
 
+// lkNoLease checks that no host keeps a lease, nor the lock's note in /run.
 func lkNoLease(t *testing.T, f *fleet.Fleet) {
 	t.Helper()
 	if got := lkLeaseIDs(t, f); got != "- -" {
 		t.Errorf("leases left after the run: %q", got)
+	}
+	for _, h := range f.Hosts {
+		if got := hostExec(t, f, h, "ls -a /run /var/lib | grep k3sup-pi.lock || true"); got != "" {
+			t.Errorf("%s: lock files left after the run: %q", h.Name, got)
+		}
 	}
 }
 

@@ -103,7 +103,7 @@ acquire:live)
 	;;
 renew:ours) write; echo status=renewed ;;
 renew:*) if [ "$state" != free ] && [ "$state" != corrupt ]; then holder; fi; echo status=lost ;;
-release:ours) rm -f "$lease"; echo status=released ;;
+release:ours) rm -f "$lease" "$seen"; echo status=released ;;
 release:*) echo status=notheld ;;
 *) echo "unknown action $action" >&2; exit 1 ;;
 esac

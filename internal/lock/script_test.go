@@ -89,6 +89,7 @@ func TestScript(t *testing.T) {
 		{"taken over: lost", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "renew", "run2", "-", "lost", "holder.id=run1\n", "run1"},
 		{"removed: lost, not recreated", "", "", "b1", "150.0", "renew", "run2", "-", "lost", "", ""},
 		{"release own", leaseText("run2", "b1", "200", "720"), "", "b1", "150.0", "release", "run2", "-", "released", "", ""},
+		{"release own of an earlier boot", leaseText("run2", "b0", "200", "720"), "boot=b1\nup=100\n", "b1", "150.0", "release", "run2", "-", "released", "", ""},
 		{"release another's: kept", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "release", "run2", "-", "notheld", "", "run1"},
 		{"probe live", leaseText("run1", "b1", "200", "720"), "", "b1", "150.0", "probe", "run2", "-", "live", "holder.command=up\n", "run1"},
 		{"probe free", "", "", "b1", "150.0", "probe", "run2", "-", "free", "", ""},
@@ -121,11 +122,11 @@ func TestScript(t *testing.T) {
 }
 
 // checkSeen checks RUNDIR's record: made at the first look at an earlier
-// boot's lease, gone once a lease of this boot is written.
+// boot's lease, gone once a lease of this boot is written or the lease released.
 func checkSeen(t *testing.T, r fakeRoot, name, status string) {
 	t.Helper()
 	seen, _ := os.ReadFile(r.seen())
-	wrote := strings.HasPrefix(status, "recovered") || status == "acquired" || status == "renewed"
+	wrote := strings.HasPrefix(status, "recovered") || status == "acquired" || status == "renewed" || status == "released"
 	switch {
 	case wrote && len(seen) > 0:
 		t.Errorf("RUNDIR record %q left beside a new lease", seen)
