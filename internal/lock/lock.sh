@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # k3sup-pi's run lock on one host: a lease file on the root file system.
 # The caller puts the arguments first, as data:
 #   set -- ACTION DIR RUNDIR PROC ID TTL GRACE STEAL OPERATOR MACHINE PID COMMAND STARTED
