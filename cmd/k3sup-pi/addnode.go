@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
@@ -18,6 +19,7 @@ type addNodeOptions struct {
 	Hostname string
 	User     string
 	Key      string
+	LockWait time.Duration
 }
 
 func newAddNodeCmd(g *globalOptions, s streams, runF func(context.Context, *addNodeOptions, *cobra.Command) error) *cobra.Command {
@@ -49,6 +51,7 @@ Only the servers are read; no other node is changed.`,
 	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
 	f.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
 	f.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
+	addLockWaitFlag(f, &o.LockWait)
 	return cmd
 }
 
@@ -70,8 +73,13 @@ func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s st
 		}
 	}
 	p := ui.New(s.Err)
+	locks, local, err := takeLocks(ctx, o.globalOptions, inv, "add-node", o.LockWait, p)
+	if err != nil {
+		return err
+	}
+	defer local.Release()
 	res, err := steps.Up(ctx, steps.Options{Inventory: &sub, Dial: newDialer(&sub, o.globalOptions, p), Log: p,
-		Only: []string{h.Name()}, JoinCheck: true})
+		Only: []string{h.Name()}, JoinCheck: true, Lock: locks})
 	if res != nil {
 		printSummary(p, res)
 	}

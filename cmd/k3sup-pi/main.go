@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
@@ -21,7 +22,7 @@ const (
 	exitOK       = 0
 	exitFailed   = 1 // a host or the cluster failed
 	exitBadInput = 2 // the inventory or the flags are wrong; nothing was touched
-	exitRefused  = 3 // preflight refused; nothing was touched
+	exitRefused  = 3 // preflight refused, or another run holds the lock; nothing was touched
 )
 
 func main() {
@@ -49,10 +50,11 @@ func exitCode(err error) int {
 	var usage *usageError
 	var sel *inventory.SelectError
 	var refused *steps.RefusedError
+	var busy *lock.BusyError
 	switch {
 	case errors.As(err, &inv), errors.As(err, &usage), errors.As(err, &sel):
 		return exitBadInput
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &busy):
 		return exitRefused
 	}
 	return exitFailed

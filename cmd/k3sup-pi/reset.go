@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/reset"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
@@ -22,6 +24,7 @@ type resetOptions struct {
 	RestoreCmdline bool
 	Yes            bool
 	DryRun         bool
+	LockWait       time.Duration
 }
 
 func newResetCmd(g *globalOptions, s streams, runF func(context.Context, *resetOptions, *cobra.Command) error) *cobra.Command {
@@ -68,6 +71,7 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
+	addLockWaitFlag(f, &o.LockWait)
 	return cmd
 }
 
@@ -81,10 +85,18 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 		return err
 	}
 	p := ui.New(s.Err)
-	res, err := reset.Run(ctx, reset.Options{
+	opt := reset.Options{
 		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
 		Hosts: o.Hosts, RestoreCmdline: o.RestoreCmdline, DryRun: o.DryRun, Confirm: confirm,
-	})
+	}
+	if !o.DryRun { // a dry run takes no lock
+		var local *lock.Local
+		if opt.Lock, local, err = takeLocks(ctx, o.globalOptions, inv, "reset", o.LockWait, p); err != nil {
+			return err
+		}
+		defer local.Release()
+	}
+	res, err := reset.Run(ctx, opt)
 	if res != nil {
 		printReset(p, res, o.DryRun)
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
@@ -17,6 +19,7 @@ type upOptions struct {
 	DryRun         bool
 	PreflightOnly  bool
 	AllowLowMemory bool
+	LockWait       time.Duration
 }
 
 func newUpCmd(g *globalOptions, s streams, runF func(context.Context, *upOptions, *cobra.Command) error) *cobra.Command {
@@ -41,6 +44,7 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would change on each host and change nothing")
 	f.BoolVar(&o.PreflightOnly, "preflight-only", false, "run the checks on every host and stop")
 	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
+	addLockWaitFlag(f, &o.LockWait)
 	inventory.AddFlags(f)
 	return cmd
 }
@@ -51,11 +55,19 @@ func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) err
 		return err
 	}
 	p := ui.New(s.Err)
-	res, err := steps.Up(ctx, steps.Options{
+	opt := steps.Options{
 		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
 		DryRun: o.DryRun, PreflightOnly: o.PreflightOnly, AllowLowMemory: o.AllowLowMemory,
 		WriteKubeconfig: true,
-	})
+	}
+	if !o.DryRun && !o.PreflightOnly { // read-only runs take no lock
+		var local *lock.Local
+		if opt.Lock, local, err = takeLocks(ctx, o.globalOptions, inv, "up", o.LockWait, p); err != nil {
+			return err
+		}
+		defer local.Release()
+	}
+	res, err := steps.Up(ctx, opt)
 	if res != nil {
 		switch {
 		case o.DryRun && err == nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 )
 
 // Paths that `reset` looks at. The uninstall scripts are k3s's own; the rest
@@ -38,6 +39,8 @@ type Options struct {
 	// (the hosts with something to reset, and the cmdline.txt lines before and
 	// after); an error stops the run. nil = no question.
 	Confirm func(plan *Result) error
+	// Lock is the run lock taken on every host once connected; nil = none (--dry-run).
+	Lock *lock.HostOptions
 }
 
 // Result is what a reset did (or, in a dry run, would do), per host in
@@ -87,6 +90,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer fleet.CloseAll(r.nodes)
+	if err := fleet.Lock(ctx, opt.Lock, r.nodes, opt.Inventory.Cluster.Concurrency); err != nil {
+		return nil, err
+	}
 	r.order = resetOrder(r.nodes[:len(selected)])
 	r.cl = &kube.Client{Servers: r.nodes[len(selected):]}
 	opt.Log.Phase("plan")

@@ -40,6 +40,10 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := fleet.Lock(ctx, opt.Lock, nodes, r.inv.Cluster.Concurrency); err != nil {
+		fleet.CloseAll(nodes)
+		return nil, err
+	}
 	r.nodes = nodes
 	r.result.Nodes = nodes
 	for _, n := range nodes {
