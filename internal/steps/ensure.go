@@ -22,7 +22,7 @@ func (r *run) ensureNode(ctx context.Context, n *fleet.Node, skip *fleet.Node) e
 	}
 	join := ""
 	if n != r.servers[0] {
-		join = r.serverURL()
+		join = r.inv.ServerURL()
 	}
 	v, err := r.in.ensureK3s(ctx, n, n.Host.Role, cfg, p, join)
 	if err != nil {

@@ -29,8 +29,7 @@ func FetchKubeconfig(ctx context.Context, inv *inventory.Inventory, dial fleet.D
 			errs = append(errs, err)
 			continue
 		}
-		r := &run{inv: inv, servers: []*fleet.Node{{Host: h}}}
-		return kubeconfig.Rewrite(y, h.Name(), name, r.serverURL())
+		return kubeconfig.Rewrite(y, h.Name(), name, serverURLVia(inv, h))
 	}
 	return nil, fmt.Errorf("read the kubeconfig (is the cluster up? run `k3sup-pi up` first): %w", errors.Join(errs...))
 }
@@ -43,4 +42,13 @@ func readK3sYAML(ctx context.Context, h inventory.Host, dial fleet.Dialer) ([]by
 	}
 	defer c.Close()
 	return readRootFile(ctx, &fleet.Node{Host: h, Conn: c}, hostpath.K3sYAML)
+}
+
+// serverURLVia is the API endpoint, or when the inventory sets none, the
+// server the kubeconfig was read from.
+func serverURLVia(inv *inventory.Inventory, h inventory.Host) string {
+	if inv.Cluster.APIEndpoint != "" {
+		return inv.ServerURL()
+	}
+	return (&inventory.Inventory{Hosts: []inventory.Host{h}}).ServerURL()
 }

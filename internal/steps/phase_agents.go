@@ -56,7 +56,7 @@ func (r *run) agentBatch(ctx context.Context, batch []*fleet.Node, num int) erro
 	want := map[string]string{}
 	var mu sync.Mutex
 	err := fleet.ForEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
-		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.serverURL())
+		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.inv.ServerURL())
 		mu.Lock()
 		want[n.NodeName()] = v
 		mu.Unlock()

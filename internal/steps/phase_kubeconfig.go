@@ -25,7 +25,7 @@ func (r *run) kubeconfigPhase() fleet.Phase {
 			if err != nil {
 				return nil, err
 			}
-			if out, err = kubeconfig.Rewrite(y, r.servers[0].Host.Name(), r.inv.Cluster.Name, r.serverURL()); err != nil {
+			if out, err = kubeconfig.Rewrite(y, r.servers[0].Host.Name(), r.inv.Cluster.Name, r.inv.ServerURL()); err != nil {
 				return nil, err
 			}
 			if same, _ := sameFile(r.inv.Cluster.Kubeconfig, out); same {

@@ -114,7 +114,7 @@ func (r *run) endpointTarget() *reachTarget {
 	if r.inv.Cluster.APIEndpoint == "" {
 		return nil
 	}
-	host, port := r.endpoint()
+	host, port := r.inv.Endpoint()
 	return &reachTarget{Name: "the API endpoint", Host: host, Port: port, Endpoint: true}
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
@@ -146,41 +145,22 @@ func (r *run) tokenFor(n *fleet.Node) string {
 	return r.joinToken
 }
 
-// serverURL is where nodes join: the API endpoint when the inventory sets one
-// (a load balancer or virtual IP), else the first server.
-func (r *run) serverURL() string {
-	host, port := r.endpoint()
-	return "https://" + net.JoinHostPort(host, port)
-}
-
-// endpoint splits the API endpoint into host and port (default 6443).
-func (r *run) endpoint() (string, string) {
-	ep := r.inv.Cluster.APIEndpoint
-	if ep == "" {
-		ep = r.servers[0].Host.Address
-	}
-	if h, p, err := net.SplitHostPort(ep); err == nil {
-		return h, p
-	}
-	return strings.Trim(ep, "[]"), "6443"
-}
-
 // config renders a node's config.yaml.
 func (r *run) config(n *fleet.Node) ([]byte, error) {
 	c := r.inv.Cluster
 	node := k3sconfig.Node{Role: n.Host.Role, NodeName: n.NodeName(), Token: r.tokenFor(n)}
 	if n.Host.Role == "server" {
-		host, _ := r.endpoint()
+		host, _ := r.inv.Endpoint()
 		node.TLSSANs = dedupe(host, n.Host.Address)
 		node.DatastoreEndpoint = c.DatastoreEndpoint
 		node.Extra = without(c.ServerConfig, "cluster-init")
 		if n == r.servers[0] {
 			node.ClusterInit = r.inv.EmbeddedEtcd()
 		} else {
-			node.ServerURL = r.serverURL()
+			node.ServerURL = r.inv.ServerURL()
 		}
 	} else {
-		node.ServerURL = r.serverURL()
+		node.ServerURL = r.inv.ServerURL()
 		node.Extra = c.AgentConfig
 	}
 	out, err := k3sconfig.Render(node)
