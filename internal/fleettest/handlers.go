@@ -43,7 +43,7 @@ var handlers = []handler{
 	{has("k3sup_pi_facts"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
 		return string(h.facts()), "gather facts", false, nil
 	}},
-	{has("probe() {"), probeAnswer},
+	{has("k3sup-pi reachability probe"), probeAnswer},
 	{has("k3sup-pi verified write"), verifiedWrite},
 	{has("hostnamectl set-hostname"), setHostname},
 	{has("ls -A"), resetProbe},
@@ -100,8 +100,9 @@ func (h *Host) cat(path string) (string, string, bool, error) {
 // open (reach.go counts a refusal as reachable).
 func probeAnswer(_ *Host, cmd remote.Cmd) (string, string, bool, error) {
 	var b strings.Builder
-	for _, m := range regexp.MustCompile(`(?m)^probe (\d+) `).FindAllStringSubmatch(cmd.Script, -1) {
-		fmt.Fprintf(&b, "%s\t7\tFailed to connect: Connection refused TC=0.000000\n", m[1])
+	urls := splitWords(strings.TrimPrefix(firstLine(cmd.Script), "set -- "))[1:]
+	for i := range urls {
+		fmt.Fprintf(&b, "%d\t7\tFailed to connect: Connection refused TC=0.000000\n", i)
 	}
 	return b.String(), "probe", false, nil
 }

@@ -20,7 +20,8 @@ import (
 // when set, decides what the script gets on stdin (a connection whose input
 // stops early).
 type Local struct {
-	Host string // its name, "local" when empty
+	Host  string // its name, "local" when empty
+	Shell string // the shell that runs the scripts: sh when empty, or dash
 	Root string
 	PATH string
 	Cut  func([]byte) []byte
@@ -41,7 +42,11 @@ func (c *Local) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) 
 	if c.Root != "" {
 		script = strings.ReplaceAll(script, "/var/lib/k3sup-pi/", c.Root+"/var/lib/k3sup-pi/")
 	}
-	sh := exec.CommandContext(ctx, "sh", "-c", script)
+	shell := c.Shell
+	if shell == "" {
+		shell = "sh"
+	}
+	sh := exec.CommandContext(ctx, shell, "-c", script)
 	if c.PATH != "" {
 		sh.Env = append(os.Environ(), "PATH="+c.PATH)
 	}

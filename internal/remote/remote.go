@@ -67,6 +67,18 @@ type Cmd struct {
 	Stdin []byte
 }
 
+// Script is a Cmd that runs body with args as its positional parameters
+// ($1, $2, ...): the arguments are quoted here, once, and travel as data
+// (`set --`), never spliced into the script's text. body is usually an
+// embedded .sh file.
+func Script(body string, args ...string) Cmd {
+	return Cmd{Script: "set -- " + ShellJoin(args) + "\n" + body}
+}
+
+// Argv is a Cmd that runs one command, each word quoted: what a person can
+// paste into a shell.
+func Argv(words ...string) Cmd { return Cmd{Script: ShellJoin(words)} }
+
 // Result is what a command printed and how it exited. Stderr is redacted;
 // Stdout is returned as is (callers read tokens through it).
 type Result struct {

@@ -16,61 +16,17 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
 
-func TestClassifyProbe(t *testing.T) {
-	tests := []struct {
-		name    string
-		code    int
-		out     string
-		want    reachOutcome
-		connect bool
-	}{
-		{"http answer", 0, " TC=0.001", reachOK, true},
-		{"http error status", 22, "curl: (22) The requested URL returned error: 401 TC=0.002", reachOK, true},
-		{"tls error", 35, "curl: (35) error:0A00010B:SSL routines::wrong version number TC=0.001", reachOK, true},
-		{"bad certificate", 60, "curl: (60) SSL certificate problem TC=0.001", reachOK, true},
-		{"refused", 7, "curl: (7) Failed to connect to 10.0.0.1 port 6443 after 0 ms: Couldn't connect to server TC=0.000000", reachOK, false},
-		{"dropped", 28, "curl: (28) Connection timed out after 3001 milliseconds TC=0.000000", reachBlocked, false},
-		{"slow TLS after connect", 28, "curl: (28) Operation timed out after 6000 milliseconds with 0 bytes received TC=0.003", reachOK, true},
-		{"no TC at all", 28, "curl: (28) Connection timed out", reachBlocked, false},
-		{"no such name", 6, "curl: (6) Could not resolve host: pi-srv TC=0.000000", reachNoResolve, false},
-		{"no curl", 127, "sh: curl: not found", reachUnknown, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := classifyProbe(tt.code, tt.out)
-			if p.Outcome != tt.want || p.Connected != tt.connect {
-				t.Errorf("classifyProbe(%d, %q) = outcome %d connected %v, want %d %v", tt.code, tt.out, p.Outcome, p.Connected, tt.want, tt.connect)
-			}
-			if strings.Contains(p.Msg, "TC=") {
-				t.Errorf("message keeps the connect time: %q", p.Msg)
-			}
-		})
-	}
-}
-
-func TestParseProbes(t *testing.T) {
-	ts := []reachTarget{{Name: "pi-srv", Host: "10.0.0.1", Port: "6443"}, {Name: "pi-srv2", Host: "10.0.0.2", Port: "6443"}, {Name: "pi-srv3", Host: "10.0.0.3", Port: "6443"}}
-	out := "1\t28\tcurl: (28) Connection timed out TC=0.000000\n0\t7\t TC=0.000000\ngarbage\n9\t0\t TC=0.1\n"
-	got := parseProbes(out, ts)
-	want := []reachOutcome{reachOK, reachBlocked, reachUnknown}
-	for i, w := range want {
-		if got[i].Outcome != w || got[i].Target != ts[i] {
-			t.Errorf("target %d: outcome %d target %+v, want %d %+v", i, got[i].Outcome, got[i].Target, w, ts[i])
-		}
-	}
-}
-
 func TestReachPairs(t *testing.T) {
 	node := func(name, role string) *fleet.Node {
 		return &fleet.Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role}}
 	}
 	s1, s2, a1 := node("srv1", "server"), node("srv2", "server"), node("ag3", "agent")
-	ep := &reachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
+	ep := &preflight.ReachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
 	tests := []struct {
 		name     string
 		sources  []*fleet.Node
 		servers  []*fleet.Node
-		endpoint *reachTarget
+		endpoint *preflight.ReachTarget
 		want     map[string]string // source -> targets' names, comma-joined
 	}{
 		{"single host", []*fleet.Node{s1}, []*fleet.Node{s1}, nil, map[string]string{}},
@@ -78,7 +34,7 @@ func TestReachPairs(t *testing.T) {
 		{"agent to server", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, nil, map[string]string{"ag3": "srv1"}},
 		{"HA and an agent", []*fleet.Node{s1, s2, a1}, []*fleet.Node{s1, s2}, nil, map[string]string{"srv1": "srv2", "srv2": "srv1", "ag3": "srv1,srv2"}},
 		{"endpoint added", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, ep, map[string]string{"ag3": "srv1,the API endpoint"}},
-		{"endpoint is a server", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, &reachTarget{Name: "the API endpoint", Host: "10.0.0.1", Port: "6443", Endpoint: true}, map[string]string{"ag3": "srv1"}},
+		{"endpoint is a server", []*fleet.Node{s1, a1}, []*fleet.Node{s1}, &preflight.ReachTarget{Name: "the API endpoint", Host: "10.0.0.1", Port: "6443", Endpoint: true}, map[string]string{"ag3": "srv1"}},
 		{"add-node: only the new agent", []*fleet.Node{a1}, []*fleet.Node{s1, s2}, nil, map[string]string{"ag3": "srv1,srv2"}},
 	}
 	for _, tt := range tests {
@@ -97,50 +53,6 @@ func TestReachPairs(t *testing.T) {
 			for k, v := range tt.want {
 				if got[k] != v {
 					t.Errorf("%s reaches %q, want %q", k, got[k], v)
-				}
-			}
-		})
-	}
-}
-
-func TestReachFinding(t *testing.T) {
-	srv := reachTarget{Name: "pi-srv", Host: "10.0.0.1", Port: "6443"}
-	ep := reachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
-	tests := []struct {
-		name   string
-		role   string
-		probe  probeResult
-		ok     bool
-		sev    preflight.Severity
-		substr []string
-	}{
-		{"reached", "agent", probeResult{Outcome: reachOK, Target: srv}, false, 0, nil},
-		{"agent blocked", "agent", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: srv}, true, preflight.Error,
-			[]string{"pi-a2: error: network: pi-a2 cannot reach pi-srv:6443 (connection timed out)", "open 6443/tcp from the agents to the servers"}},
-		{"server blocked", "server", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: srv}, true, preflight.Error,
-			[]string{"cannot reach pi-srv:6443", "between the servers"}},
-		{"no name", "agent", probeResult{Outcome: reachNoResolve, Detail: "the name does not resolve", Target: srv}, true, preflight.Error,
-			[]string{"make \"10.0.0.1\" resolve"}},
-		{"endpoint blocked warns", "agent", probeResult{Outcome: reachBlocked, Detail: "connection timed out", Target: ep}, true, preflight.Warning,
-			[]string{"the API endpoint 10.0.0.100:6443", "virtual IP"}},
-		{"unknown warns", "agent", probeResult{Outcome: reachUnknown, Detail: "curl is not installed on this host", Target: srv}, true, preflight.Warning,
-			[]string{"could not check that pi-a2 reaches pi-srv:6443: curl is not installed"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, ok := reachFinding("pi-a2", tt.role, tt.probe)
-			if ok != tt.ok {
-				t.Fatalf("finding %v, want %v", ok, tt.ok)
-			}
-			if !ok {
-				return
-			}
-			if f.Severity != tt.sev {
-				t.Errorf("severity %s, want %s", f.Severity, tt.sev)
-			}
-			for _, s := range tt.substr {
-				if !strings.Contains(f.String(), s) {
-					t.Errorf("%q lacks %q", f.String(), s)
 				}
 			}
 		})
