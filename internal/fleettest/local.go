@@ -22,9 +22,9 @@ import (
 type Local struct {
 	Host  string // its name, "local" when empty
 	Shell string // the shell that runs the scripts: sh when empty, or dash
-	Root string
-	PATH string
-	Cut  func([]byte) []byte
+	Root  string
+	PATH  string
+	Cut   func([]byte) []byte
 }
 
 // Name is the host's name.
