@@ -81,7 +81,7 @@ func kubeconfigFixture(t *testing.T, k3sYAML []byte) (string, string) {
 		t.Fatal(err)
 	}
 	realCat := "/bin/cat"
-	fakeCat := fmt.Sprintf("#!/bin/sh\nif [ \"$1\" = /etc/rancher/k3s/k3s.yaml ]; then exec %s %s; fi\nexec %s \"$@\"\n",
+	fakeCat := fmt.Sprintf("#!/bin/sh\nfor f; do :; done\nif [ \"$f\" = /etc/rancher/k3s/k3s.yaml ]; then exec %s %s; fi\nexec %s \"$@\"\n",
 		realCat, yamlFile, realCat)
 	s := sshtest.Start(t, sshtest.Config{AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()},
 		Bin: map[string]string{"id": sshtest.IDScript(0), "cat": fakeCat}})

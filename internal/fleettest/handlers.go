@@ -3,7 +3,6 @@ package fleettest
 import (
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
@@ -74,13 +73,13 @@ var handlers = []handler{
 	{prefix(k3sBinary + " --version"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
 		return "k3s version " + h.kv["k3s_version"] + " (0123abcd)\ngo version go1.23\n", "k3s --version", false, nil
 	}},
-	{has(nodeTokenPath), readNodeToken},
-	{prefix("cat " + configPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) { return h.cat(configPath) }},
-	{prefix("cat " + k3sYAMLPath), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
-		if _, planted := h.files[k3sYAMLPath]; planted || h.kv["k3s_role"] != "server" {
-			return h.cat(k3sYAMLPath)
+	{has("if [ -e"), readNodeToken},
+	{prefix("cat -- "), func(h *Host, cmd remote.Cmd) (string, string, bool, error) {
+		path := strings.TrimPrefix(cmd.Script, "cat -- ")
+		if _, planted := h.files[path]; path == k3sYAMLPath && !planted && h.kv["k3s_role"] == "server" {
+			return string(h.fleet.k3sYAML), "read " + k3sYAMLPath, false, nil
 		}
-		return string(h.fleet.k3sYAML), "read " + k3sYAMLPath, false, nil
+		return h.cat(path)
 	}},
 	{prefix("k3s kubectl "), func(h *Host, cmd remote.Cmd) (string, string, bool, error) {
 		return h.fleet.kubectl(h, splitWords(strings.TrimPrefix(cmd.Script, "k3s kubectl ")))
@@ -100,7 +99,7 @@ func (h *Host) cat(path string) (string, string, bool, error) {
 // open (reach.go counts a refusal as reachable).
 func probeAnswer(_ *Host, cmd remote.Cmd) (string, string, bool, error) {
 	var b strings.Builder
-	urls := splitWords(strings.TrimPrefix(firstLine(cmd.Script), "set -- "))[1:]
+	urls := args(cmd)[1:]
 	for i := range urls {
 		fmt.Fprintf(&b, "%d\t7\tFailed to connect: Connection refused TC=0.000000\n", i)
 	}
@@ -108,44 +107,47 @@ func probeAnswer(_ *Host, cmd remote.Cmd) (string, string, bool, error) {
 }
 
 func readNodeToken(h *Host, cmd remote.Cmd) (string, string, bool, error) {
-	if _, ok := h.files[nodeTokenPath]; !ok && strings.HasPrefix(cmd.Script, "if [ -e") {
+	if _, ok := h.files[nodeTokenPath]; !ok && strings.Contains(cmd.Script, "if [ -e") {
 		return "", "read node-token", false, nil
 	}
 	return h.cat(nodeTokenPath)
 }
 
-var nameRE = regexp.MustCompile(`(?m)^name='?([^'\n]*)'?$`)
+// args are the arguments a remote.Script passes with its first line, `set -- ARGS`.
+func args(cmd remote.Cmd) []string {
+	return splitWords(strings.TrimPrefix(firstLine(cmd.Script), "set -- "))
+}
 
 func setHostname(h *Host, cmd remote.Cmd) (string, string, bool, error) {
-	m := nameRE.FindStringSubmatch(cmd.Script)
-	if m == nil {
-		return "", "set hostname", true, fmt.Errorf("%s: no name= in the hostname script", h.addr)
+	a := args(cmd)
+	if len(a) == 0 || a[0] == "" {
+		return "", "set hostname", true, fmt.Errorf("%s: no name for the hostname script", h.addr)
 	}
-	h.set("hostname", m[1])
-	return "", "set hostname " + m[1], true, nil
+	h.set("hostname", a[0])
+	return "", "set hostname " + a[0], true, nil
 }
 
 // verifiedWrite applies write.sh to cmdline.txt (the one file the engine
 // writes with it): expect, backup and record as the script does them.
 func verifiedWrite(h *Host, cmd remote.Cmd) (string, string, bool, error) {
-	args := map[string][]string{}
-	for _, w := range splitWords(strings.TrimPrefix(firstLine(cmd.Script), "set -- ")) {
+	kv := map[string][]string{}
+	for _, w := range args(cmd) {
 		k, v, _ := strings.Cut(w, "=")
-		args[k] = append(args[k], v)
+		kv[k] = append(kv[k], v)
 	}
-	path := first(args["path"])
+	path := first(kv["path"])
 	what := "write " + path
 	if path != h.kv["cmdline_path"] {
 		return "", what, true, fmt.Errorf("%s: fake fleet: verified write of %s, not cmdline.txt", h.addr, path)
 	}
 	old, _ := hex.DecodeString(h.kv["cmdline_hex"])
-	if e := first(args["expect"]); e != "" && e != sum(old) {
+	if e := first(kv["expect"]); e != "" && e != sum(old) {
 		return "", what, false, &remote.ExitError{Host: h.addr, ExitCode: 3, Stderr: path + " changed meanwhile"}
 	}
-	if first(args["backup"]) != "" {
+	if first(kv["backup"]) != "" {
 		h.set("cmdline_bak", "1", "cmdline_bak_hex", hex.EncodeToString(old))
 	}
-	if rec := first(args["record_text"]); rec != "" {
+	if rec := first(kv["record_text"]); rec != "" {
 		kv := map[string]string{}
 		for _, l := range strings.Split(rec, "\n") {
 			k, v, _ := strings.Cut(l, "=")
@@ -153,7 +155,7 @@ func verifiedWrite(h *Host, cmd remote.Cmd) (string, string, bool, error) {
 		}
 		h.set("cmdline_record_path", kv["path"], "cmdline_record_sha256", kv["sha256"], "cmdline_record_added", kv["added"])
 	}
-	for _, r := range args["remove"] {
+	for _, r := range kv["remove"] {
 		if strings.HasSuffix(r, ".record") {
 			h.set("cmdline_record_path", "", "cmdline_record_sha256", "", "cmdline_record_added", "")
 		} else {

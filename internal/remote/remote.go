@@ -79,6 +79,12 @@ func Script(body string, args ...string) Cmd {
 // paste into a shell.
 func Argv(words ...string) Cmd { return Cmd{Script: ShellJoin(words)} }
 
+// Root returns the command run as root.
+func (c Cmd) Root() Cmd {
+	c.Sudo = true
+	return c
+}
+
 // Result is what a command printed and how it exited. Stderr is redacted;
 // Stdout is returned as is (callers read tokens through it).
 type Result struct {

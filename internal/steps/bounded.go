@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	_ "embed" // bounded.sh, journal.sh
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,26 +20,27 @@ import (
 // pkg/agent/run.go retries the server for ever). Every such step runs with
 // a deadline, on the host and in the client.
 type step struct {
-	what   string        // "install k3s (agent)", "restart k3s-agent": named in errors
-	unit   string        // the unit whose journal explains a timeout
-	script string        // runs as root
-	hint   string        // what to check when it times out
-	limit  time.Duration // cluster.install_timeout
+	what  string        // "install k3s (agent)", "restart k3s-agent": named in errors
+	unit  string        // the unit whose journal explains a timeout
+	argv  []string      // the command, run as root
+	hint  string        // what to check when it times out
+	limit time.Duration // cluster.install_timeout
 }
 
 // journalLines is how many lines of the unit's journal a timeout shows.
 const journalLines = 6
 
-// boundedScript wraps script so the host itself ends it after limit:
-// timeout(1) signals the whole process group (the installer and the
-// systemctl it waits on), TERM first, KILL 5 s later, and exits 124. A host
-// without a working timeout(1) runs the script bare; the client still ends
-// the session at its own deadline. The script travels as data (set --).
-func boundedScript(script string, limit time.Duration) string {
-	secs := max(int(limit.Round(time.Second)/time.Second), 1)
-	return "set -- " + strconv.Itoa(secs) + " " + remote.ShellQuote(script) + "\n" +
-		`if timeout -k 5 1 true >/dev/null 2>&1; then exec timeout -k 5 "$1" sh -c "$2"; fi` + "\n" +
-		`exec sh -c "$2"` + "\n"
+//go:embed bounded.sh
+var boundedSh string
+
+//go:embed journal.sh
+var journalSh string
+
+// bounded is the step's command wrapped in bounded.sh, so that the host
+// itself ends it after limit.
+func (s step) bounded() remote.Cmd {
+	secs := max(int(s.limit.Round(time.Second)/time.Second), 1)
+	return remote.Script(boundedSh, append([]string{strconv.Itoa(secs)}, s.argv...)...).Root()
 }
 
 // grace is how long after limit the client waits for the host's own timeout
@@ -52,7 +54,7 @@ func (s step) run(ctx context.Context, n *fleet.Node) error {
 	sctx, cancel := context.WithTimeout(ctx, s.limit+grace(s.limit))
 	defer cancel()
 	start := time.Now()
-	_, err := n.Conn.Run(sctx, remote.Cmd{Script: boundedScript(s.script, s.limit), Sudo: true})
+	_, err := n.Conn.Run(sctx, s.bounded())
 	switch {
 	case err == nil:
 		return nil
@@ -85,10 +87,7 @@ func (s step) timeoutError(ctx context.Context, n *fleet.Node) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	script := "set -- " + remote.ShellQuote(s.unit) + "\n" +
-		"journalctl -u \"$1\" -n " + strconv.Itoa(journalLines) + " --no-pager -o cat 2>&1\n" +
-		`echo "k3sup-pi-state=$(systemctl is-active "$1" 2>&1)"`
-	res, err := n.Conn.Run(dctx, remote.Cmd{Script: script, Sudo: true})
+	res, err := n.Conn.Run(dctx, remote.Script(journalSh, s.unit, strconv.Itoa(journalLines)).Root())
 	if err != nil {
 		e.journalErr = "could not read the journal: " + redact.Error(err)
 		return e

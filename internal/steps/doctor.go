@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	_ "embed" // fsync.sh
 	"fmt"
 	"strconv"
 	"strings"
@@ -102,7 +103,7 @@ func (r *run) measureStorage(ctx context.Context) []Storage {
 // measure runs the fsync measurement on one host and judges it.
 func (r *run) measure(ctx context.Context, n *fleet.Node) Storage {
 	etcd := n.Host.Role == inventory.RoleServer && r.inv.EmbeddedEtcd()
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: fsyncScript(r.dataDir(n)), Sudo: true})
+	res, err := n.Conn.Run(ctx, fsyncCmd(r.dataDir(n)))
 	var s Storage
 	switch {
 	case err != nil:
@@ -130,24 +131,12 @@ func (r *run) dataDir(n *fleet.Node) string {
 	return defaultDataDir
 }
 
-// fsyncScript writes up to fsyncWrites synced 4 KiB blocks into a temp file in
-// the data dir (or its nearest existing parent), timed on the host in
-// nanoseconds, and removes the file. It prints key=value lines.
-func fsyncScript(dataDir string) string {
-	return fmt.Sprintf(`d=%s
-while [ ! -d "$d" ]; do d=$(dirname "$d"); done
-f="$d/.k3sup-pi-fsync"
-trap 'rm -f "$f"' EXIT
-echo "dir=$d"
-echo "device=$(df -P "$d" 2>/dev/null | awk 'NR==2 {print $1}')"
-s=$(date +%%s%%N)
-timeout %d dd if=/dev/zero of="$f" bs=%d count=%d oflag=dsync 2>/dev/null
-echo "rc=$?"
-e=$(date +%%s%%N)
-echo "bytes=$(stat -c %%s "$f" 2>/dev/null || echo 0)"
-echo "start=$s"
-echo "end=$e"
-`, remote.ShellQuote(dataDir), fsyncSeconds, fsyncBlock, fsyncWrites)
+//go:embed fsync.sh
+var fsyncSh string
+
+// fsyncCmd runs fsync.sh on a data dir with this file's bounds.
+func fsyncCmd(dataDir string) remote.Cmd {
+	return remote.Script(fsyncSh, dataDir, strconv.Itoa(fsyncSeconds), strconv.Itoa(fsyncBlock), strconv.Itoa(fsyncWrites)).Root()
 }
 
 // parseFsync reads fsyncScript's output. dd stopped by the deadline (exit 124)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	_ "embed" // stage.sh, download.sh
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,14 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+)
+
+// The scripts of the installer's steps.
+var (
+	//go:embed stage.sh
+	stageSh string
+	//go:embed download.sh
+	downloadSh string
 )
 
 // installer puts k3s on hosts from the inventory's install source.
@@ -47,22 +56,20 @@ func newInstaller(c inventory.Cluster) (*installer, error) {
 }
 
 // step makes a bounded remote step of the installer.
-func (in *installer) step(what, unit, script, hint string) step {
-	return step{what: what, unit: unit, script: script, hint: hint, limit: in.timeout}
+func (in *installer) step(what, unit, hint string, argv ...string) step {
+	return step{what: what, unit: unit, argv: argv, hint: hint, limit: in.timeout}
 }
 
 // stage makes the installer (and offline, the binary) ready on the host.
 // Uploads are skipped when the host already has the same bytes.
 func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
-	mkdir := "mkdir -p /etc/rancher/k3s " + hostpath.StageDir + " && chmod 0700 " + hostpath.StageDir
-	if err := in.step("stage k3s", "", mkdir, "").run(ctx, n); err != nil {
+	if err := in.step("stage k3s", "", "", "sh", "-c", stageSh, "stage.sh", hostpath.StageDir).run(ctx, n); err != nil {
 		return err
 	}
 	if in.src.Source != "offline" {
-		script := "curl -sfL --retry 3 -o " + hostpath.InstallScript + ".tmp " + remote.ShellQuote(in.src.ScriptURL) +
-			" && mv -f " + hostpath.InstallScript + ".tmp " + hostpath.InstallScript
 		hint := "that " + n.Conn.Name() + " reaches " + in.src.ScriptURL
-		return in.step("download the k3s installer from "+in.src.ScriptURL, "", script, hint).run(ctx, n)
+		return in.step("download the k3s installer from "+in.src.ScriptURL, "", hint,
+			"sh", "-c", downloadSh, "download.sh", in.src.ScriptURL, hostpath.InstallScript).run(ctx, n)
 	}
 	for _, f := range []struct{ local, remote string }{
 		{filepath.Join(in.src.BundleDir, "k3s"), hostpath.K3sBinary},
@@ -87,19 +94,19 @@ func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 // uploaded before it runs: INSTALL_K3S_FORCE_RESTART makes it restart even
 // then, since it only runs when the plan wants another k3s running.
 func (in *installer) install(ctx context.Context, n *fleet.Node, role, hint string) error {
-	env := []string{"INSTALL_K3S_EXEC=" + role, "INSTALL_K3S_FORCE_RESTART=true"}
+	env := []string{"INSTALL_K3S_EXEC=" + role, "INSTALL_K3S_FORCE_RESTART=true"} // arguments of env(1): quoted once, by remote
 	if in.src.Source == "offline" {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
 	} else {
-		env = append(env, "GITHUB_URL="+remote.ShellQuote(in.src.DownloadURL), "INSTALL_K3S_CHANNEL_URL="+remote.ShellQuote(in.src.ChannelURL))
+		env = append(env, "GITHUB_URL="+in.src.DownloadURL, "INSTALL_K3S_CHANNEL_URL="+in.src.ChannelURL)
 		if in.version != "" {
-			env = append(env, "INSTALL_K3S_VERSION="+remote.ShellQuote(in.version))
+			env = append(env, "INSTALL_K3S_VERSION="+in.version)
 		} else {
-			env = append(env, "INSTALL_K3S_CHANNEL="+remote.ShellQuote(in.channel))
+			env = append(env, "INSTALL_K3S_CHANNEL="+in.channel)
 		}
 	}
-	script := strings.Join(env, " ") + " sh " + hostpath.InstallScript
-	return in.step("install k3s ("+role+")", serviceName(role), script, hint).run(ctx, n)
+	argv := append(append([]string{"env"}, env...), "sh", hostpath.InstallScript)
+	return in.step("install k3s ("+role+")", serviceName(role), hint, argv...).run(ctx, n)
 }
 
 // serviceName is the systemd unit the installer writes for a role.
@@ -138,12 +145,12 @@ func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, 
 		}
 		done = "installed k3s " + role + " %s (" + p.InstallReason + ")"
 	case p.Restart:
-		if err := in.step("restart "+svc, svc, "systemctl restart "+svc, hint).run(ctx, n); err != nil {
+		if err := in.step("restart "+svc, svc, hint, "systemctl", "restart", svc).run(ctx, n); err != nil {
 			return "", err
 		}
 		done = "restarted " + svc + " %s (" + p.RestartReason + ")"
 	case p.Start:
-		if err := in.step("start "+svc, svc, "systemctl start "+svc, hint).run(ctx, n); err != nil {
+		if err := in.step("start "+svc, svc, hint, "systemctl", "start", svc).run(ctx, n); err != nil {
 			return "", err
 		}
 		done = "started " + svc + " %s"
@@ -167,7 +174,7 @@ var k3sVersionRE = regexp.MustCompile(`^v\d+\.\d+\.\d+(-rc\d+)?\+k3s\d+$`)
 func (in *installer) installedVersion(ctx context.Context, n *fleet.Node) (string, error) {
 	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := n.Conn.Run(vctx, remote.Cmd{Script: hostpath.K3sBinary + " --version"})
+	res, err := n.Conn.Run(vctx, remote.Argv(hostpath.K3sBinary, "--version"))
 	if err != nil {
 		return "", fmt.Errorf("read the version of %s: %w", hostpath.K3sBinary, err) // the remote error names the host
 	}
@@ -195,9 +202,9 @@ func parseK3sVersion(out string) string {
 
 // readRootFile returns a root-only file of the host (token, kubeconfig).
 func readRootFile(ctx context.Context, n *fleet.Node, path string) ([]byte, error) {
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: "cat " + path, Sudo: true})
+	res, err := n.Conn.Run(ctx, remote.Argv("cat", "--", path).Root())
 	if err != nil {
-		return nil, fmt.Errorf("read %s on %s: %w", path, n.Conn.Name(), err)
+		return nil, fmt.Errorf("read %s: %w", path, err) // the remote error names the host
 	}
 	return res.Stdout, nil
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	_ "embed" // hostname.sh, vxlan.sh
 	"fmt"
 	"strings"
 	"time"
@@ -11,49 +12,29 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
-// setHostname renames the host the way systemd does, and keeps /etc/hosts
-// resolving the new name on 127.0.1.1 as Raspberry Pi OS and Ubuntu expect.
+// The scripts of the prepare phase.
+var (
+	//go:embed hostname.sh
+	hostnameSh string
+	//go:embed vxlan.sh
+	vxlanSh string
+)
+
+// setHostname renames the host the way systemd does (hostname.sh).
 func setHostname(ctx context.Context, n *fleet.Node, name string) error {
-	q := remote.ShellQuote(name)
-	script := `set -e
-name=` + q + `
-if ! hostnamectl set-hostname "$name" 2>/dev/null; then
-  hostname "$name"
-  printf '%s\n' "$name" > /etc/hostname
-fi
-if grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts; then
-  sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1\t$name/" /etc/hosts
-else
-  printf '127.0.1.1\t%s\n' "$name" >> /etc/hosts
-fi`
-	if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
-		return fmt.Errorf("set hostname %s on %s: %w", name, n.Conn.Name(), err)
+	if _, err := n.Conn.Run(ctx, remote.Script(hostnameSh, name).Root()); err != nil {
+		return fmt.Errorf("set hostname %s: %w", name, err) // the remote error names the host
 	}
 	n.Facts.Hostname = name
 	n.Note("hostname set to %s", name)
 	return nil
 }
 
-// vxlanScript makes sure the kernel has the vxlan module, installing
-// linux-modules-extra-raspi when it lacks it; it prints "installed" when it did.
-// apt's output goes to a private mktemp file (never a fixed name in /tmp, where
-// anyone could plant a symlink for root to write through), removed on exit.
-const vxlanScript = `modinfo vxlan >/dev/null 2>&1 && exit 0
-log=$(mktemp) || exit 1
-trap 'rm -f "$log"' EXIT
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-modules-extra-raspi >"$log" 2>&1; then
-  tail -n 3 "$log" >&2
-  echo "could not install linux-modules-extra-raspi (offline?); install it by hand: apt-get install linux-modules-extra-raspi" >&2
-  exit 1
-fi
-modprobe vxlan 2>/dev/null || true
-echo installed`
-
 // ensureVxlan installs the vxlan kernel module package where the OS needs it.
 func ensureVxlan(ctx context.Context, n *fleet.Node) error {
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: vxlanScript, Sudo: true})
+	res, err := n.Conn.Run(ctx, remote.Script(vxlanSh).Root())
 	if err != nil {
-		return fmt.Errorf("vxlan module on %s: %w", n.Conn.Name(), err)
+		return fmt.Errorf("vxlan module: %w", err) // the remote error names the host
 	}
 	if strings.TrimSpace(string(res.Stdout)) == "installed" {
 		n.Note("installed linux-modules-extra-raspi (vxlan)")

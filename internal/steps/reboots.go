@@ -59,11 +59,16 @@ func (r *run) rebootServer(ctx context.Context, n *fleet.Node) error {
 	if err := r.reboot(ctx, n); err != nil {
 		return err
 	}
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: "systemctl is-active k3s || true"})
-	if err != nil {
+	res, err := n.Conn.Run(ctx, remote.Argv("systemctl", "is-active", "k3s"))
+	var ee *remote.ExitError
+	state := strings.TrimSpace(string(res.Stdout))
+	switch {
+	case errors.As(err, &ee): // is-active exits non-zero unless active, its state on stdout
+		state = strings.TrimSpace(ee.Stdout)
+	case err != nil:
 		return fmt.Errorf("after the reboot: %w", err)
 	}
-	if state := strings.TrimSpace(string(res.Stdout)); state != "active" {
+	if state != "active" {
 		return fmt.Errorf("%s: k3s is %q after the reboot; the next server is not rebooted: "+
 			"check `journalctl -u k3s` on it", n.Host.Name(), state)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed" // catif.sh
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -53,7 +54,7 @@ func (r *run) checkClusterToken(ctx context.Context) error {
 	}
 	cur := r.joinToken
 	if cur == "" {
-		res, err := first.Conn.Run(ctx, remote.Cmd{Script: "if [ -e " + hostpath.NodeToken + " ]; then cat " + hostpath.NodeToken + "; fi", Sudo: true})
+		res, err := first.Conn.Run(ctx, remote.Script(catIfSh, hostpath.NodeToken).Root())
 		if err != nil {
 			return fmt.Errorf("read %s on %s: %w", hostpath.NodeToken, first.Conn.Name(), err)
 		}
@@ -66,6 +67,9 @@ func (r *run) checkClusterToken(ctx context.Context) error {
 	return &RefusedError{Findings: []string{fmt.Sprintf("the inventory's token differs from the token cluster %s was created with "+
 		"(on %s); use the cluster's token or reset the cluster", r.inv.Cluster.Name, first.Host.Name())}}
 }
+
+//go:embed catif.sh
+var catIfSh string
 
 // tokenSecret is the secret part of a k3s token: the whole of a bare token,
 // the part after "<user>:" of the full K10<ca-hash>::<user>:<secret> form

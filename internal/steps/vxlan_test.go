@@ -31,7 +31,7 @@ func TestVxlanScript(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cmd := exec.Command("sh", "-c", vxlanScript)
+			cmd := exec.Command("sh", "-c", vxlanSh)
 			cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
@@ -59,7 +59,7 @@ func TestVxlanScriptPrivateLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("sh", "-c", vxlanScript)
+	cmd := exec.Command("sh", "-c", vxlanSh)
 	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "TMPDIR=" + tmp}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
