@@ -24,6 +24,7 @@ type Local struct {
 	Shell string // the shell that runs the scripts: sh when empty, or dash
 	Root  string
 	PATH  string
+	Dir   string // the working directory of the scripts, when set
 	Cut   func([]byte) []byte
 }
 
@@ -50,6 +51,7 @@ func (c *Local) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) 
 	if c.PATH != "" {
 		sh.Env = append(os.Environ(), "PATH="+c.PATH)
 	}
+	sh.Dir = c.Dir
 	in := cmd.Stdin
 	if c.Cut != nil {
 		in = c.Cut(in)
