@@ -1,7 +1,6 @@
 package fleettest
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -34,24 +33,15 @@ func (h *Host) installed(role string) {
 	}
 }
 
-var (
-	probeForRE = regexp.MustCompile(`(?m)^for p in (.*); do$`)
-	runRE      = regexp.MustCompile(`(?m)^run (\S+)$`)
-	rmRE       = regexp.MustCompile(`(?m)^rm -rf (.*)$`)
-)
-
 // resetProbe answers reset's probe from the paths the host holds.
 func resetProbe(h *Host, cmd remote.Cmd) (string, string, bool, error) {
 	var b strings.Builder
-	if m := probeForRE.FindStringSubmatch(cmd.Script); m != nil {
-		for _, p := range splitWords(m[1]) {
-			if h.exists(p) {
-				b.WriteString("path=" + p + "\n")
-			}
+	for _, a := range args(cmd) {
+		if p, ok := strings.CutPrefix(a, "path="); ok && h.exists(p) {
+			b.WriteString("path=" + p + "\n")
 		}
-	}
-	for _, d := range []string{"/etc/rancher", "/var/lib/rancher"} {
-		if kids := h.children(d); h.exists(d) {
+		d, ok := strings.CutPrefix(a, "dir=")
+		if kids := h.children(d); ok && h.exists(d) {
 			b.WriteString("dir=" + d + "\n")
 			for _, k := range kids {
 				b.WriteString("entry=" + k + "\n")
@@ -99,20 +89,22 @@ func (h *Host) remove(p string) {
 // (its node stays in the cluster until deleted), then the leftovers go.
 func resetCleanup(h *Host, cmd remote.Cmd) (string, string, bool, error) {
 	what := "cleanup"
-	for _, m := range runRE.FindAllStringSubmatch(cmd.Script, -1) {
+	for _, a := range args(cmd) {
+		script, ok := strings.CutPrefix(a, "run=")
+		if !ok {
+			if p, ok := strings.CutPrefix(a, "rm="); ok {
+				h.remove(p)
+			}
+			continue
+		}
 		what = "uninstall"
-		for _, p := range append(installed[h.kv["k3s_role"]], m[1], k3sBinary, configPath, "/var/lib/rancher/k3s") {
+		for _, p := range append(installed[h.kv["k3s_role"]], script, k3sBinary, configPath, "/var/lib/rancher/k3s") {
 			if p != "/etc/rancher/node" {
 				h.remove(p)
 			}
 		}
 		h.set("k3s_role", "", "k3s_version", "", "k3s_bin_hash", "", "service_active", "0", "k3s_stale", "0",
 			"config_present", "0", "config_hash", "")
-	}
-	if m := rmRE.FindStringSubmatch(cmd.Script); m != nil {
-		for _, p := range splitWords(m[1]) {
-			h.remove(p)
-		}
 	}
 	return "", what, true, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
-	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 // resetHost drains, uninstalls, cleans, deletes the node and restores
@@ -63,9 +62,9 @@ func (r *resetter) cleanup(ctx context.Context, n *fleet.Node, p Plan, done *Hos
 		return nil
 	}
 	start := time.Now()
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetCleanupScript(p), Sudo: true})
+	res, err := n.Conn.Run(ctx, cleanupCmd(p))
 	if err != nil {
-		return fmt.Errorf("uninstall k3s on %s: %w", n.Conn.Name(), err)
+		return fmt.Errorf("uninstall k3s: %w", err) // the remote error names the host
 	}
 	r.opt.Log.Hostf(n.Host.Name(), "k3s uninstalled and leftovers removed in %s", time.Since(start).Round(100*time.Millisecond))
 	kept := map[string]bool{}

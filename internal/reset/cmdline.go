@@ -101,8 +101,7 @@ func planCmdlineRestore(f facts.Facts) (*CmdlineRestore, error) {
 func restoreCmdline(ctx context.Context, n *fleet.Node, r *CmdlineRestore) error {
 	leftovers := []string{r.Path + hostpath.CmdlineBackupSuffix, hostpath.CmdlineRecord}
 	if !r.Changes() {
-		script := "rm -f -- " + remote.ShellQuote(leftovers[0]) + " " + remote.ShellQuote(leftovers[1])
-		if _, err := n.Conn.Run(ctx, remote.Cmd{Script: script, Sudo: true}); err != nil {
+		if _, err := n.Conn.Run(ctx, remote.Argv(append([]string{"rm", "-f", "--"}, leftovers...)...).Root()); err != nil {
 			return fmt.Errorf("remove the cmdline.txt backup: %w", err)
 		}
 		return nil

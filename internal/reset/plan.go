@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	_ "embed" // probe.sh, cleanup.sh
 	"fmt"
 	"path"
 	"slices"
@@ -75,18 +76,19 @@ type resetProbe struct {
 var resetProbedPaths = []string{rsAgentUninstall, rsServerUninstall, hostpath.K3sBinary, hostpath.K3sConfig, rsEtcRancherK3s,
 	rsEtcRancherNode, rsK3sDataDir, hostpath.StageDir}
 
-// resetProbeScript prints `path=P` for each existing probed path, and `dir=D` and
-// `entry=D/E` for the rancher directories and their entries.
-func resetProbeScript() string {
-	return `for p in ` + remote.ShellJoin(resetProbedPaths) + `; do
-  if [ -e "$p" ] || [ -L "$p" ]; then echo "path=$p"; fi
-done
-for d in ` + rsEtcRancher + ` ` + rsVarLibRancher + `; do
-  if [ -d "$d" ]; then echo "dir=$d"; ls -A "$d" | sed "s|^|entry=$d/|"; fi
-done`
+//go:embed probe.sh
+var probeSh string
+
+// probeCmd runs probe.sh over resetProbedPaths and the rancher directories.
+func probeCmd() remote.Cmd {
+	var args []string
+	for _, p := range resetProbedPaths {
+		args = append(args, "path="+p)
+	}
+	return remote.Script(probeSh, append(args, "dir="+rsEtcRancher, "dir="+rsVarLibRancher)...).Root()
 }
 
-// parseResetProbe reads resetProbeScript's output.
+// parseResetProbe reads probe.sh's output.
 func parseResetProbe(out []byte) resetProbe {
 	p := resetProbe{present: map[string]bool{}, entries: map[string][]string{}}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -112,9 +114,9 @@ func parseResetProbe(out []byte) resetProbe {
 
 // probeReset runs resetProbeScript on the node as root.
 func probeReset(ctx context.Context, n *fleet.Node) (resetProbe, error) {
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: resetProbeScript(), Sudo: true})
+	res, err := n.Conn.Run(ctx, probeCmd())
 	if err != nil {
-		return resetProbe{}, fmt.Errorf("look for k3s files on %s: %w", n.Conn.Name(), err)
+		return resetProbe{}, fmt.Errorf("look for k3s files: %w", err) // the remote error names the host
 	}
 	return parseResetProbe(res.Stdout), nil
 }
@@ -190,23 +192,24 @@ func resetEmptiedDirs(p resetProbe, plan Plan) []string {
 	return out
 }
 
-// resetCleanupScript runs the uninstall scripts, removes the resetLeftovers and the
-// emptied directories. A failing uninstall prints the tail of its output.
-func resetCleanupScript(p Plan) string {
-	var b strings.Builder
-	b.WriteString("set -e\n")
-	b.WriteString(`run() { if ! out=$("$1" 2>&1); then printf '%s\n' "$out" | tail -n 20 >&2; echo "$1 failed" >&2; exit 1; fi; }` + "\n")
+//go:embed cleanup.sh
+var cleanupSh string
+
+// cleanupCmd runs cleanup.sh: the uninstall scripts, then the removal of the
+// resetLeftovers and of the emptied directories. A failing uninstall prints
+// the tail of its output.
+func cleanupCmd(p Plan) remote.Cmd {
+	var args []string
 	for _, s := range p.Uninstall {
-		b.WriteString("run " + remote.ShellQuote(s) + "\n")
+		args = append(args, "run="+s)
 	}
-	if len(p.Remove) > 0 {
-		b.WriteString("rm -rf " + remote.ShellJoin(p.Remove) + "\n")
+	for _, s := range p.Remove {
+		args = append(args, "rm="+s)
 	}
 	for _, d := range p.RemoveEmpty {
-		q := remote.ShellQuote(d)
-		b.WriteString("if [ -d " + q + " ]; then rmdir " + q + " 2>/dev/null || echo \"kept " + d + "\"; fi\n")
+		args = append(args, "rmdir="+d)
 	}
-	return b.String()
+	return remote.Script(cleanupSh, args...).Root()
 }
 
 // reset is the state of one `reset` run.

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 func probeOf(paths []string, dirs map[string][]string) resetProbe {
@@ -111,20 +114,57 @@ func TestParseResetProbe(t *testing.T) {
 	}
 }
 
+// TestResetScripts runs probe.sh and cleanup.sh under sh and dash against a
+// temporary root holding an installed agent: the probe sees what is there,
+// the cleanup runs the uninstall script, removes the leftovers and the
+// emptied directory, and keeps one that holds something else.
 func TestResetScripts(t *testing.T) {
-	p := Plan{Uninstall: []string{rsAgentUninstall}, Remove: []string{hostpath.K3sConfig, hostpath.StageDir}, RemoveEmpty: []string{rsEtcRancher}}
-	tests := []struct {
-		name, script string
-		want         []string
-	}{
-		{"cleanup", resetCleanupScript(p), []string{"run " + rsAgentUninstall, "rm -rf " + hostpath.K3sConfig + " " + hostpath.StageDir, "rmdir /etc/rancher"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for _, w := range tt.want {
-				if !strings.Contains(tt.script, w) {
-					t.Errorf("script lacks %q:\n%s", w, tt.script)
+	for _, shell := range []string{"sh", "dash"} {
+		t.Run(shell, func(t *testing.T) {
+			root := t.TempDir()
+			at := func(p string) string { return root + p }
+			for _, f := range []string{"/usr/local/bin/k3s", "/etc/rancher/k3s/config.yaml", "/etc/rancher/node/password", "/var/lib/k3sup-pi/install.sh", "/var/lib/rancher/rke2/x"} {
+				if err := os.MkdirAll(filepath.Dir(at(f)), 0o755); err != nil {
+					t.Fatal(err)
 				}
+				if err := os.WriteFile(at(f), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			uninstall := at(rsAgentUninstall) // removes what k3s's own script removes
+			script := "#!/bin/sh\nrm -rf '" + at("/usr/local/bin/k3s") + "' '" + at("/etc/rancher/k3s") + "'\n"
+			if err := os.WriteFile(uninstall, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			c := &fleettest.Local{Shell: shell}
+			res, err := c.Run(context.Background(), remote.Script(probeSh, "path="+uninstall, "path="+at(hostpath.K3sBinary), "path="+at("/nothing"),
+				"dir="+at(rsEtcRancher), "dir="+at("/var/lib/none")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := parseResetProbe(res.Stdout)
+			want := probeOf([]string{uninstall, at(hostpath.K3sBinary)}, map[string][]string{at(rsEtcRancher): {at(rsEtcRancherK3s), at(rsEtcRancherNode)}})
+			slices.Sort(got.entries[at(rsEtcRancher)])
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("probe = %#v\nwant %#v", got, want)
+			}
+			p := Plan{Uninstall: []string{uninstall}, Remove: []string{at(rsEtcRancherNode), at(hostpath.StageDir)},
+				RemoveEmpty: []string{at(rsEtcRancher), at(rsVarLibRancher)}}
+			res, err = c.Run(context.Background(), cleanupCmd(p))
+			if err != nil || strings.TrimSpace(string(res.Stdout)) != "kept "+at(rsVarLibRancher) {
+				t.Fatalf("cleanup: %q, %v", res.Stdout, err)
+			}
+			for _, gone := range []string{"/usr/local/bin/k3s", "/etc/rancher", "/var/lib/k3sup-pi"} {
+				if _, err := os.Stat(at(gone)); !os.IsNotExist(err) {
+					t.Errorf("%s still there (%v)", gone, err)
+				}
+			}
+			if err := os.WriteFile(uninstall, []byte("#!/bin/sh\necho disk full; exit 1\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Run(context.Background(), cleanupCmd(Plan{Uninstall: []string{uninstall}}))
+			if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "k3s-agent-uninstall.sh failed") {
+				t.Errorf("a failing uninstall: %v", err)
 			}
 		})
 	}
