@@ -113,7 +113,7 @@ func CloseAll(nodes []*Node) {
 // Gather reads the host's facts in one remote command, as root so that the
 // root-only files (config.yaml) can be hashed.
 func Gather(ctx context.Context, n *Node) error {
-	res, err := n.Conn.Run(ctx, remote.Cmd{Script: facts.Script(), Sudo: true})
+	res, err := n.Conn.Run(ctx, remote.Script(facts.Script()).Root())
 	if err != nil {
 		return fmt.Errorf("gather facts: %w", err) // the remote error names the host
 	}

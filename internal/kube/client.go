@@ -35,7 +35,7 @@ type Client struct {
 func (c *Client) Kubectl(ctx context.Context, skip *fleet.Node, args ...string) ([]byte, error) {
 	var lastErr error
 	for _, s := range c.order(skip) {
-		res, err := s.Conn.Run(ctx, remote.Cmd{Script: "k3s kubectl " + remote.ShellJoin(args), Sudo: true})
+		res, err := s.Conn.Run(ctx, remote.Argv(append([]string{"k3s", "kubectl"}, args...)...).Root())
 		if err == nil {
 			return res.Stdout, nil
 		}

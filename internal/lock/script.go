@@ -47,11 +47,7 @@ func (o *HostOptions) call(ctx context.Context, h Host, action, steal string) (r
 	me := o.Holder
 	args := []string{action, o.dir(), o.run(), o.proc(), me.ID, secs(o.ttl()), secs(o.Grace + o.ttl()), steal,
 		me.Operator, me.Machine, strconv.Itoa(me.PID), me.Command, strconv.FormatInt(me.Started.Unix(), 10)}
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = remote.ShellQuote(a)
-	}
-	res, err := h.Conn.Run(ctx, remote.Cmd{Script: "set -- " + strings.Join(quoted, " ") + "\n" + script, Sudo: true})
+	res, err := h.Conn.Run(ctx, remote.Script(script, args...).Root())
 	if err != nil {
 		return reply{}, fmt.Errorf("lock %s: %w", action, err)
 	}
