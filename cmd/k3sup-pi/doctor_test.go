@@ -29,7 +29,7 @@ func TestDoctorFlagsReachOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *doctorOptions
 			g := &globalOptions{}
-			cmd := newDoctorCmd(g, streams{}, func(_ context.Context, o *doctorOptions, _ *cobra.Command) error {
+			cmd := newDoctorCmd(&factory{}, g, func(_ context.Context, o *doctorOptions, _ *cobra.Command) error {
 				got = o
 				return nil
 			})

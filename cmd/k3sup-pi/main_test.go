@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,11 +12,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// runCLI runs one command line with the real dialer (SSH) and fake streams,
+// no terminal.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, streams{In: strings.NewReader(""), Out: &out, Err: &errb})
-	return out.String(), errb.String(), code
+	io := newTestIO("", false)
+	code := run(context.Background(), args, &factory{IO: io.ioStreams, Dial: newDialer})
+	return io.out.String(), io.err.String(), code
 }
 
 func TestBadInventoryReportsEveryMistake(t *testing.T) {
@@ -97,7 +98,7 @@ func TestExitCodes(t *testing.T) {
 func TestUpFlagsReachOptions(t *testing.T) {
 	var got *upOptions
 	g := &globalOptions{}
-	cmd := newUpCmd(g, streams{}, func(_ context.Context, o *upOptions, _ *cobra.Command) error {
+	cmd := newUpCmd(&factory{}, g, func(_ context.Context, o *upOptions, _ *cobra.Command) error {
 		got = o
 		return nil
 	})

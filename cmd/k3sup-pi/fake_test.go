@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
+)
+
+// stub is one expected command: the first stub whose pattern matches a
+// script answers it. A stub never matched fails the test (as the GitHub
+// CLI's httpmock registry does), so a test cannot pass without the command
+// it expects having been run.
+type stub struct {
+	host    string         // "" = any host
+	pattern *regexp.Regexp // matched against the script
+	out     string         // stdout
+	exit    int
+	used    bool
+}
+
+// fakeFleet is the hosts a test's dialer reaches: each serves the facts it
+// was given and answers commands from the stubs; every command is logged as
+// "host: script". No SSH, no shell.
+type fakeFleet struct {
+	t      *testing.T
+	mu     sync.Mutex
+	facts  map[string][]byte // by address
+	stubs  []*stub
+	log    []string
+	dialed []string
+	writes []string // "host: path" of every file written
+}
+
+// newFakeFleet starts a fleet whose hosts have the facts of fixture (a file
+// in internal/facts/testdata), each with its own hostname.
+func newFakeFleet(t *testing.T, fixture string, hosts ...string) *fakeFleet {
+	t.Helper()
+	b, err := os.ReadFile("../../internal/facts/testdata/" + fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeFleet{t: t, facts: map[string][]byte{}}
+	for _, h := range hosts {
+		f.facts[h] = bytes.Replace(b, []byte("\nhostname=pi-01\n"), []byte("\nhostname="+h+"\n"), 1)
+	}
+	t.Cleanup(f.verify)
+	return f
+}
+
+// on registers a stub: a script on host ("" = any) matching pattern prints out.
+func (f *fakeFleet) on(host, pattern, out string) *fakeFleet {
+	f.stubs = append(f.stubs, &stub{host: host, pattern: regexp.MustCompile(pattern), out: out})
+	return f
+}
+
+// failOn registers a stub that exits with code.
+func (f *fakeFleet) failOn(host, pattern string, code int) *fakeFleet {
+	f.stubs = append(f.stubs, &stub{host: host, pattern: regexp.MustCompile(pattern), exit: code})
+	return f
+}
+
+func (f *fakeFleet) verify() {
+	for _, s := range f.stubs {
+		if !s.used {
+			f.t.Errorf("expected command never run: %s on %q", s.pattern, s.host)
+		}
+	}
+}
+
+// dial is the fake dialFunc: it ignores the SSH settings.
+func (f *fakeFleet) dial(*inventory.Inventory, *globalOptions, *ui.Printer) steps.Dialer {
+	return func(_ context.Context, h inventory.Host) (steps.Conn, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.dialed = append(f.dialed, h.Address)
+		if _, ok := f.facts[h.Address]; !ok {
+			return nil, fmt.Errorf("dial tcp %s:22: connect: no route to host", h.Address)
+		}
+		return &fakeConn{f: f, host: h.Address}, nil
+	}
+}
+
+// ran is the log of scripts matching re.
+func (f *fakeFleet) ran(re string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	r := regexp.MustCompile(re)
+	for _, l := range f.log {
+		if r.MatchString(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// fakeConn is one connection of a fakeFleet.
+type fakeConn struct {
+	f    *fakeFleet
+	host string
+}
+
+func (c *fakeConn) Name() string { return c.host }
+
+func (c *fakeConn) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, c.host+": "+cmd.Script)
+	if strings.Contains(cmd.Script, "k3sup_pi_facts") {
+		return remote.Result{Stdout: f.facts[c.host]}, nil
+	}
+	for _, s := range f.stubs {
+		if (s.host == "" || s.host == c.host) && s.pattern.MatchString(cmd.Script) {
+			s.used = true
+			return remote.Result{Stdout: []byte(s.out), ExitCode: s.exit}, nil
+		}
+	}
+	return remote.Result{}, nil
+}
+
+func (c *fakeConn) WriteFile(_ context.Context, path string, _ []byte, _ fs.FileMode) (bool, error) {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	c.f.writes = append(c.f.writes, c.host+": "+path)
+	return true, nil
+}
+
+func (c *fakeConn) Upload(_ context.Context, _, remotePath string, _ fs.FileMode) (bool, error) {
+	return c.WriteFile(context.Background(), remotePath, nil, 0)
+}
+
+func (c *fakeConn) Reboot(context.Context, time.Duration) error {
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	c.f.log = append(c.f.log, c.host+": reboot")
+	return nil
+}
+
+func (c *fakeConn) Close() error { return nil }
+
+// testIO is a fake ioStreams with its buffers.
+type testIO struct {
+	*ioStreams
+	out, err *bytes.Buffer
+}
+
+// newTestIO is stdin with the given text, neither end a terminal unless tty.
+func newTestIO(stdin string, tty bool) testIO {
+	var out, errb bytes.Buffer
+	return testIO{ioStreams: &ioStreams{In: strings.NewReader(stdin), Out: &out, Err: &errb, InTTY: tty, ErrTTY: tty},
+		out: &out, err: &errb}
+}
+
+// runWith runs one command line with io and fleet (nil: every dial fails).
+func runWith(t *testing.T, io testIO, fleet *fakeFleet, args ...string) int {
+	t.Helper()
+	dial := func(*inventory.Inventory, *globalOptions, *ui.Printer) steps.Dialer {
+		return func(_ context.Context, h inventory.Host) (steps.Conn, error) {
+			t.Errorf("dialled %s", h.Address)
+			return nil, fmt.Errorf("no fleet")
+		}
+	}
+	if fleet != nil {
+		dial = fleet.dial
+	}
+	return run(context.Background(), args, &factory{IO: io.ioStreams, Dial: dial})
+}
+
+// writeInventory writes text to inventory.yml in a temporary directory and
+// returns its path.
+func writeInventory(t *testing.T, text string) string {
+	t.Helper()
+	path := t.TempDir() + "/inventory.yml"
+	writeTestFile(t, path, []byte(text))
+	return path
+}
