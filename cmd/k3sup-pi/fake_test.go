@@ -43,19 +43,32 @@ type fakeFleet struct {
 	writes []string // "host: path" of every file written
 }
 
-// newFakeFleet starts a fleet whose hosts have the facts of fixture (a file
-// in internal/facts/testdata), each with its own hostname.
-func newFakeFleet(t *testing.T, fixture string, hosts ...string) *fakeFleet {
-	t.Helper()
+// newFakeFleet starts a fleet without hosts; add them with host.
+func newFakeFleet(t *testing.T) *fakeFleet {
+	f := &fakeFleet{t: t, facts: map[string][]byte{}}
+	t.Cleanup(f.verify)
+	return f
+}
+
+// host adds a host at addr with the facts of fixture (a file in
+// internal/facts/testdata), its hostname set to addr's last word, and each
+// edit ("key=value") replacing that fact.
+func (f *fakeFleet) host(addr, fixture string, edits ...string) *fakeFleet {
+	f.t.Helper()
 	b, err := os.ReadFile("../../internal/facts/testdata/" + fixture)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f := &fakeFleet{t: t, facts: map[string][]byte{}}
-	for _, h := range hosts {
-		f.facts[h] = bytes.Replace(b, []byte("\nhostname=pi-01\n"), []byte("\nhostname="+h+"\n"), 1)
+	edits = append([]string{"hostname=pi-" + addr[strings.LastIndex(addr, ".")+1:]}, edits...)
+	for _, e := range edits {
+		key, _, _ := strings.Cut(e, "=")
+		re := regexp.MustCompile("(?m)^" + regexp.QuoteMeta(key) + "=.*$")
+		if !re.Match(b) {
+			f.t.Fatalf("%s has no fact %s", fixture, key)
+		}
+		b = re.ReplaceAllLiteral(b, []byte(e))
 	}
-	t.Cleanup(f.verify)
+	f.facts[addr] = b
 	return f
 }
 
@@ -186,4 +199,22 @@ func writeInventory(t *testing.T, text string) string {
 	path := t.TempDir() + "/inventory.yml"
 	writeTestFile(t, path, []byte(text))
 	return path
+}
+
+// unchanged fails the test if a host was written to, rebooted, or ran
+// anything but the commands that only read (facts, probes, reads of
+// files, kubectl get).
+func (f *fakeFleet) unchanged() {
+	f.t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.writes) > 0 {
+		f.t.Errorf("files written: %v", f.writes)
+	}
+	reads := regexp.MustCompile(`^[^:]+: (# shellcheck|probe\(\)|cat |if \[ -e |k3s kubectl get )`)
+	for _, l := range f.log {
+		if !reads.MatchString(l) {
+			f.t.Errorf("a changing command ran: %.200q", l)
+		}
+	}
 }

@@ -121,7 +121,11 @@ func printFindings(p *ui.Printer, res *steps.Result) {
 		return
 	}
 	for _, f := range res.Findings {
-		p.Hostf(f.Host, "%s", f.String())
+		host := f.Host
+		if host == "" {
+			host = "fleet"
+		}
+		p.Hostf(host, "%s", strings.TrimPrefix(f.String(), host+": "))
 	}
 }
 

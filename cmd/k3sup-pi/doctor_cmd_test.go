@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// fsyncOut is what the fsync measurement prints: 200 writes in one second.
+const fsyncOut = "dir=/var/lib\ndevice=/dev/mmcblk0p2\nrc=0\nbytes=819200\nstart=1000000000\nend=2000000000\n"
+
+// TestDoctorCommand runs `doctor` end to end on a fake fleet: the table (or
+// JSON on stdout), the exit code, and that nothing but the measurement ran.
+func TestDoctorCommand(t *testing.T) {
+	measured := func(t *testing.T) *fakeFleet {
+		return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt").
+			on("10.0.0.2", "curl", reachable).on("", "dd if=/dev/zero", fsyncOut)
+	}
+	tests := []struct {
+		name   string
+		fleet  func(t *testing.T) *fakeFleet
+		args   []string
+		code   int
+		stderr []string
+		json   bool
+	}{
+		{"table", measured, nil, exitOK, []string{"==> storage: sequential fsync writes",
+			"HOST  ROLE    DATA DIR  DEVICE          FSYNC IOPS  VERDICT", "pi-1  server  /var/lib  /dev/mmcblk0p2  200",
+			"==> preflight: every check passed"}, false},
+		{"json on stdout", measured, []string{"-o", "json"}, exitOK, []string{"==> storage: sequential fsync writes"}, true},
+		{"a failed check exits 3 with the table", func(t *testing.T) *fakeFleet {
+			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pizero-armv6l.txt").
+				on("10.0.0.2", "curl", reachable).failOn("", "dd if=/dev/zero", 1)
+		}, nil, exitRefused, []string{"pi-2  agent   -", "-           unknown", "preflight: 1 errors", "error: "}, false},
+		{"no host reached", func(t *testing.T) *fakeFleet { return newFakeFleet(t) }, nil, exitFailed,
+			[]string{"error: connect to pi-"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fleet := tt.fleet(t)
+			io := newTestIO("", false)
+			code := runWith(t, io, fleet, append([]string{"doctor", "-i", writeInventory(t, twoPis)}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, io.err)
+			}
+			wantInOrder(t, io.err.String(), tt.stderr...)
+			if !tt.json {
+				if io.out.Len() != 0 {
+					t.Errorf("stdout not empty:\n%s", io.out)
+				}
+				return
+			}
+			var got doctorJSON
+			if err := json.Unmarshal(io.out.Bytes(), &got); err != nil {
+				t.Fatalf("stdout is not the JSON report: %v\n%s", err, io.out)
+			}
+			if len(got.Storage) != 2 || got.Storage[0].IOPS != 200 || got.Storage[1].Device != "/dev/mmcblk0p2" {
+				t.Errorf("storage = %+v", got.Storage)
+			}
+		})
+	}
+}
