@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -201,9 +202,12 @@ func writeInventory(t *testing.T, text string) string {
 	return path
 }
 
-// unchanged fails the test if a host was written to, rebooted, or ran
-// anything but the commands that only read (facts, probes, reads of
-// files, kubectl get).
+// readOnly matches the log lines of commands that only read: facts, probes,
+// reads of files, kubectl get.
+var readOnly = regexp.MustCompile(`^[^:]+: (# shellcheck|probe\(\)|for p in |cat |if \[ -e |k3s kubectl get )`)
+
+// unchanged fails the test if a host was written to, rebooted, or ran a
+// command that is not readOnly.
 func (f *fakeFleet) unchanged() {
 	f.t.Helper()
 	f.mu.Lock()
@@ -211,10 +215,24 @@ func (f *fakeFleet) unchanged() {
 	if len(f.writes) > 0 {
 		f.t.Errorf("files written: %v", f.writes)
 	}
-	reads := regexp.MustCompile(`^[^:]+: (# shellcheck|probe\(\)|cat |if \[ -e |k3s kubectl get )`)
 	for _, l := range f.log {
-		if !reads.MatchString(l) {
+		if !readOnly.MatchString(l) {
 			f.t.Errorf("a changing command ran: %.200q", l)
 		}
 	}
+}
+
+// changedHosts are the hosts, sorted, that ran a command that is not
+// readOnly or were written to.
+func (f *fakeFleet) changedHosts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var hosts []string
+	for _, l := range append(slices.Clone(f.log), f.writes...) {
+		if !readOnly.MatchString(l) {
+			hosts = append(hosts, l[:strings.Index(l, ":")])
+		}
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
 }
