@@ -26,7 +26,7 @@ import (
 type stub struct {
 	host    string         // "" = any host
 	pattern *regexp.Regexp // matched against the script
-	out     string         // stdout
+	outs    []string       // stdout of each run in turn; the last one repeats
 	exit    int
 	used    bool
 }
@@ -73,9 +73,10 @@ func (f *fakeFleet) host(addr, fixture string, edits ...string) *fakeFleet {
 	return f
 }
 
-// on registers a stub: a script on host ("" = any) matching pattern prints out.
-func (f *fakeFleet) on(host, pattern, out string) *fakeFleet {
-	f.stubs = append(f.stubs, &stub{host: host, pattern: regexp.MustCompile(pattern), out: out})
+// on registers a stub: a script on host ("" = any) matching pattern prints
+// outs[0] the first time, outs[1] the next, and so on; the last one repeats.
+func (f *fakeFleet) on(host, pattern string, outs ...string) *fakeFleet {
+	f.stubs = append(f.stubs, &stub{host: host, pattern: regexp.MustCompile(pattern), outs: outs})
 	return f
 }
 
@@ -106,20 +107,6 @@ func (f *fakeFleet) dial(*inventory.Inventory, *globalOptions, *ui.Printer) step
 	}
 }
 
-// ran is the log of scripts matching re.
-func (f *fakeFleet) ran(re string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	r := regexp.MustCompile(re)
-	for _, l := range f.log {
-		if r.MatchString(l) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // fakeConn is one connection of a fakeFleet.
 type fakeConn struct {
 	f    *fakeFleet
@@ -139,7 +126,14 @@ func (c *fakeConn) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error)
 	for _, s := range f.stubs {
 		if (s.host == "" || s.host == c.host) && s.pattern.MatchString(cmd.Script) {
 			s.used = true
-			return remote.Result{Stdout: []byte(s.out), ExitCode: s.exit}, nil
+			var out string
+			if len(s.outs) > 0 {
+				out = s.outs[0]
+			}
+			if len(s.outs) > 1 {
+				s.outs = s.outs[1:]
+			}
+			return remote.Result{Stdout: []byte(out), ExitCode: s.exit}, nil
 		}
 	}
 	return remote.Result{}, nil
