@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/spf13/cobra"
 )
 
@@ -217,5 +221,32 @@ func TestNamedFilesAndSettingsCheckedBeforeAnyHost(t *testing.T) {
 	_, errOut, code = runCLI(t, "up", "-i", path, "--key", filepath.Join(dir, "no-key"))
 	if code != exitBadInput || !strings.Contains(errOut, "no-key does not exist; give the private key file") || !strings.Contains(errOut, "(set by --key or $K3SUP_PI_KEY)") {
 		t.Errorf("exit %d, want %d naming the --key override:\n%s", code, exitBadInput, errOut)
+	}
+}
+
+// TestExitCodeMapsWrappedErrors: the typed errors keep their exit code when
+// a layer wraps them; anything else is a failure (1).
+func TestExitCodeMapsWrappedErrors(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("up: %w", err) }
+	tests := []struct {
+		name string
+		err  error
+		code int
+	}{
+		{"inventory", wrap(&inventory.Error{File: "inv.yml"}), exitBadInput},
+		{"usage", wrap(&usageError{msg: "bad flag"}), exitBadInput},
+		{"host selection", wrap(&inventory.SelectError{File: "inv.yml", Name: "pi-9"}), exitBadInput},
+		{"refused", wrap(&steps.RefusedError{Findings: []string{"pi-1: too little memory"}}), exitRefused},
+		{"refused among others", errors.Join(errors.New("pi-2: timeout"), &steps.RefusedError{}), exitRefused},
+		{"not confirmed", errNotConfirmed, exitFailed},
+		{"a host failed", wrap(errors.New("pi-1: exit 1")), exitFailed},
+		{"interrupted", wrap(context.Canceled), exitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.code {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.code)
+			}
+		})
 	}
 }
