@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -36,17 +37,18 @@ func TestDoctorCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fleet := tt.fleet(t)
 			io := newTestIO("", false)
-			code := runWith(t, io, fleet, append([]string{"doctor", "-i", writeInventory(t, twoPis)}, tt.args...)...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\n%s", code, tt.code, io.err)
-			}
-			wantInOrder(t, io.err.String(), tt.stderr...)
-			if !tt.json {
-				if io.out.Len() != 0 {
-					t.Errorf("stdout not empty:\n%s", io.out)
+			fleet := runChecked(t, tt.fleet, io, "doctor", tt.args, tt.code, tt.stderr)
+			for _, l := range fleet.log {
+				if !readOnly.MatchString(l) && !strings.Contains(l, ".k3sup-pi-fsync") {
+					t.Errorf("doctor ran more than reads and the measurement: %.200q", l)
 				}
+			}
+			if len(fleet.writes) > 0 {
+				t.Errorf("files written: %v", fleet.writes)
+			}
+			if !tt.json {
+				wantNoStdout(t, io)
 				return
 			}
 			var got doctorJSON

@@ -230,3 +230,41 @@ func (f *fakeFleet) changedHosts() []string {
 	slices.Sort(hosts)
 	return slices.Compact(hosts)
 }
+
+// runChecked runs `command -i INVENTORY args...` (the inventory is twoPis)
+// with io on the fleet newFleet makes (nil: no host may be dialled), checks
+// the exit code and that stderr holds want in this order, and returns the
+// fleet (nil without one).
+func runChecked(t *testing.T, newFleet func(*testing.T) *fakeFleet, io testIO, command string, args []string, code int, want []string) *fakeFleet {
+	t.Helper()
+	var fleet *fakeFleet
+	if newFleet != nil {
+		fleet = newFleet(t)
+	}
+	got := runWith(t, io, fleet, append([]string{command, "-i", writeInventory(t, twoPis)}, args...)...)
+	if got != code {
+		t.Errorf("exit %d, want %d\n%s", got, code, io.err)
+	}
+	wantInOrder(t, io.err.String(), want...)
+	return fleet
+}
+
+// wantChanged fails unless exactly hosts (space-separated, sorted; "" for
+// none) changed; with none, it also checks nothing but reads ran.
+func (f *fakeFleet) wantChanged(t *testing.T, hosts string) {
+	t.Helper()
+	if got := strings.Join(f.changedHosts(), " "); got != hosts {
+		t.Errorf("changed hosts %q, want %q", got, hosts)
+	}
+	if hosts == "" {
+		f.unchanged()
+	}
+}
+
+// wantNoStdout fails when anything went to stdout.
+func wantNoStdout(t *testing.T, io testIO) {
+	t.Helper()
+	if io.out.Len() != 0 {
+		t.Errorf("stdout carries only data, got:\n%s", io.out)
+	}
+}

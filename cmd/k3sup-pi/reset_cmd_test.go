@@ -53,27 +53,11 @@ func TestResetCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var fleet *fakeFleet
-			if tt.fleet != nil {
-				fleet = tt.fleet(t)
-			}
 			io := newTestIO(tt.stdin, tt.tty)
-			code := runWith(t, io, fleet, append([]string{"reset", "-i", writeInventory(t, twoPis)}, tt.args...)...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\n%s", code, tt.code, io.err)
-			}
-			if io.out.Len() != 0 {
-				t.Errorf("stdout not empty:\n%s", io.out)
-			}
-			wantInOrder(t, io.err.String(), tt.stderr...)
-			if fleet == nil {
-				return
-			}
-			if got := strings.Join(fleet.changedHosts(), " "); got != tt.changed {
-				t.Errorf("changed hosts %q, want %q", got, tt.changed)
-			}
-			if tt.changed == "" {
-				fleet.unchanged()
+			fleet := runChecked(t, tt.fleet, io, "reset", tt.args, tt.code, tt.stderr)
+			wantNoStdout(t, io)
+			if fleet != nil {
+				fleet.wantChanged(t, tt.changed)
 			}
 		})
 	}

@@ -20,49 +20,39 @@ func TestUpCommand(t *testing.T) {
 			on("10.0.0.2", "curl", reachable)
 	}
 	tests := []struct {
-		name    string
-		fleet   func(t *testing.T) *fakeFleet
-		args    []string
-		code    int
-		stderr  []string // in order
-		changes bool     // may the fleet be changed
+		name   string
+		fleet  func(t *testing.T) *fakeFleet
+		args   []string
+		code   int
+		stderr []string // in order
 	}{
 		{"dry run on a fresh fleet", fresh, []string{"--dry-run"}, exitOK, []string{
 			"==> connect and gather facts", "HOST  ROLE    PLANNED CHANGES",
 			"pi-1  server  patch cmdline.txt, reboot, write config.yaml, install k3s (k3s not installed)",
 			"pi-2  agent   patch cmdline.txt, reboot, write config.yaml, install k3s (k3s not installed)",
-			"==> dry run: nothing was changed"}, false},
+			"==> dry run: nothing was changed"}},
 		{"dry run names the hostname to set", func(t *testing.T) *fakeFleet {
 			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt", "hostname=raspberrypi").
 				host("10.0.0.2", "pi4-bookworm-arm64.txt").on("", "curl", reachable)
-		}, []string{"--dry-run"}, exitOK, []string{"pi-1  server  set hostname pi-1, patch cmdline.txt"}, false},
-		{"preflight only", fresh, []string{"--preflight-only"}, exitOK, []string{"==> preflight", "==> preflight: every check passed"}, false},
+		}, []string{"--dry-run"}, exitOK, []string{"pi-1  server  set hostname pi-1, patch cmdline.txt"}},
+		{"preflight only", fresh, []string{"--preflight-only"}, exitOK, []string{"==> preflight", "==> preflight: every check passed"}},
 		{"a host runs k3s in another role", func(t *testing.T) *fakeFleet {
 			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-k3s-server.txt")
 		}, nil, exitRefused, []string{"pi-2  agent   pi-2  none", "==> 0 changes on 2 hosts",
-			"error: preflight refused the run; nothing was changed:\n  pi-2: k3s runs here as server but the inventory says agent"}, false},
+			"error: preflight refused the run; nothing was changed:\n  pi-2: k3s runs here as server but the inventory says agent"}},
 		{"preflight only lists the findings, naming the host once", func(t *testing.T) *fakeFleet {
 			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt")
-		}, []string{"--preflight-only"}, exitOK, []string{"\n    pi-2: warning: network: could not check that pi-2 reaches pi-1:6443"}, false},
+		}, []string{"--preflight-only"}, exitOK, []string{"\n    pi-2: warning: network: could not check that pi-2 reaches pi-1:6443"}},
 		{"a host cannot be reached", func(t *testing.T) *fakeFleet {
 			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt")
-		}, []string{"--dry-run"}, exitFailed, []string{"error: connect to pi-2: dial tcp 10.0.0.2:22: connect: no route to host"}, false},
+		}, []string{"--dry-run"}, exitFailed, []string{"error: connect to pi-2: dial tcp 10.0.0.2:22: connect: no route to host"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fleet := tt.fleet(t)
 			io := newTestIO("", false)
-			code := runWith(t, io, fleet, append([]string{"up", "-i", writeInventory(t, twoPis)}, tt.args...)...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d\n%s", code, tt.code, io.err)
-			}
-			if io.out.Len() != 0 {
-				t.Errorf("stdout carries only data, got:\n%s", io.out)
-			}
-			wantInOrder(t, io.err.String(), tt.stderr...)
-			if !tt.changes {
-				fleet.unchanged()
-			}
+			fleet := runChecked(t, tt.fleet, io, "up", tt.args, tt.code, tt.stderr)
+			wantNoStdout(t, io)
+			fleet.wantChanged(t, "")
 		})
 	}
 }
