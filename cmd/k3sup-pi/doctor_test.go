@@ -89,7 +89,7 @@ func sampleReport() *steps.DoctorReport {
 
 func TestPrintDoctor(t *testing.T) {
 	var b bytes.Buffer
-	printDoctor(ui.New(&b), sampleReport())
+	printDoctor(ui.NewFor(&b, false), sampleReport())
 	out := b.String()
 	for _, want := range []string{"HOST", "FSYNC IOPS", "VERDICT", "pi-srv", "/dev/mmcblk0p2", "30", "too slow", "unknown: dd failed", "1 errors, 0 warnings"} {
 		if !strings.Contains(out, want) {

@@ -27,14 +27,8 @@ type Printer struct {
 	errStyl lipgloss.Style
 }
 
-// New returns a Printer on w, coloured when w is a terminal and NO_COLOR is unset.
-func New(w io.Writer) *Printer {
-	return NewFor(w, isTerminal(w))
-}
-
 // NewFor returns a Printer on w, coloured when the caller says w is a
-// terminal and NO_COLOR is unset. Callers that inject their streams (tests,
-// a command's IO) say so themselves.
+// terminal (the command's IO knows) and NO_COLOR is unset.
 func NewFor(w io.Writer, terminal bool) *Printer {
 	p := &Printer{w: w, start: time.Now()}
 	if colorOn(terminal) {

@@ -11,7 +11,7 @@ import (
 
 func TestPrinterRedactsAndStaysPlain(t *testing.T) {
 	var buf bytes.Buffer
-	p := New(&buf)
+	p := NewFor(&buf, false)
 	redact.Add("s3cret-token-value")
 	p.Hostf("pi-1", "joined with %s", "s3cret-token-value")
 	p.Warnf("slow card")
