@@ -33,7 +33,7 @@ func TestDoctorCommand(t *testing.T) {
 				on("10.0.0.2", "curl", reachable).failOn("", "dd if=/dev/zero", 1)
 		}, nil, exitRefused, []string{"pi-2  agent   -", "-           unknown", "preflight: 1 errors", "error: "}, false},
 		{"no host reached", func(t *testing.T) *fakeFleet { return newFakeFleet(t) }, nil, exitFailed,
-			[]string{"error: connect to pi-"}, false},
+			[]string{": connect 10.0.0.", ":22: no route to host"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -101,7 +101,8 @@ func (f *fakeFleet) dial(*inventory.Inventory, *globalOptions, *ui.Printer) step
 		defer f.mu.Unlock()
 		f.dialed = append(f.dialed, h.Address)
 		if _, ok := f.facts[h.Address]; !ok {
-			return nil, fmt.Errorf("dial tcp %s:22: connect: no route to host", h.Address)
+			// named as remote.Dial names it: the layer that knows the host
+			return nil, fmt.Errorf("%s: connect %s:22: no route to host", h.Address, h.Address)
 		}
 		return &fakeConn{f: f, host: h.Address}, nil
 	}

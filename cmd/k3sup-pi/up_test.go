@@ -45,7 +45,7 @@ func TestUpCommand(t *testing.T) {
 		}, []string{"--preflight-only"}, exitOK, []string{"\n    pi-2: warning: network: could not check that pi-2 reaches pi-1:6443"}},
 		{"a host cannot be reached", func(t *testing.T) *fakeFleet {
 			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt")
-		}, []string{"--dry-run"}, exitFailed, []string{"error: connect to pi-2: dial tcp 10.0.0.2:22: connect: no route to host"}},
+		}, []string{"--dry-run"}, exitFailed, []string{"error: ", "10.0.0.2: connect 10.0.0.2:22: no route to host"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
