@@ -98,3 +98,19 @@ func TestOverrideProblemsNameFlagAndVariable(t *testing.T) {
 		})
 	}
 }
+
+// TestInventoryFromEnvironment: without -i, $K3SUP_PI_INVENTORY names the
+// inventory; -i wins over it.
+func TestInventoryFromEnvironment(t *testing.T) {
+	bad := writeInventory(t, "cluster:\n  batch_size: 0\nhosts:\n  - address: 10.0.0.1\n")
+	t.Setenv("K3SUP_PI_INVENTORY", bad)
+	io := newTestIO("", false)
+	if code := runWith(t, io, nil, "up", "--dry-run"); code != exitBadInput || !strings.Contains(io.err.String(), bad+":2:") {
+		t.Errorf("exit %d, want %d naming %s:\n%s", code, exitBadInput, bad, io.err)
+	}
+	io = newTestIO("", false)
+	if code := runWith(t, io, nil, "up", "--dry-run", "-i", "/nonexistent/inventory.yml"); code != exitBadInput ||
+		!strings.Contains(io.err.String(), "/nonexistent/inventory.yml") {
+		t.Errorf("exit %d, want %d naming the -i file:\n%s", code, exitBadInput, io.err)
+	}
+}
