@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
+	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 )
 
 // twoPis is an inventory of a server and an agent at 10.0.0.1 and .2.
@@ -68,5 +73,28 @@ func wantInOrder(t *testing.T, s string, want ...string) {
 			return
 		}
 		rest = rest[i+len(w):]
+	}
+}
+
+// TestHostKeyFlagsReachTheDialer: the global host key flags and the
+// inventory (with its overrides) are what every command dials with.
+func TestHostKeyFlagsReachTheDialer(t *testing.T) {
+	for _, args := range [][]string{{"up"}, {"doctor"}, {"kubeconfig"}, {"reset", "--yes"}, {"add-node", "--host", "pi-2"}} {
+		t.Run(args[0], func(t *testing.T) {
+			var got *globalOptions
+			var user string
+			fleet := newFakeFleet(t)
+			dial := func(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.Dialer {
+				got, user = g, inv.SSH.User
+				return fleet.dial(inv, g, p)
+			}
+			t.Setenv("K3SUP_PI_USER", "ubuntu")
+			io := newTestIO("", false)
+			args = append(args, "-i", writeInventory(t, twoPis), "--accept-new-host-keys", "--insecure-ignore-host-keys")
+			run(context.Background(), args, &factory{IO: io.ioStreams, Dial: dial})
+			if got == nil || !got.AcceptNewHostKeys || !got.InsecureHostKeys || user != "ubuntu" {
+				t.Errorf("dialer got %+v, user %q\n%s", got, user, io.err)
+			}
+		})
 	}
 }
