@@ -13,7 +13,6 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
-	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -27,20 +26,21 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code := run(ctx, os.Args[1:], systemFactory())
 	stop()
 	os.Exit(code)
 }
 
-// run executes one command line and returns the process exit code.
-func run(ctx context.Context, args []string, s streams) int {
-	root := newRootCmd(s)
+// run executes one command line and returns the process exit code: every
+// command's error ends here and is mapped by exitCode.
+func run(ctx context.Context, args []string, f *factory) int {
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	ui.New(s.Err).Errorf("%s", redact.Error(err))
+	f.IO.printer().Errorf("%s", redact.Error(err))
 	return exitCode(err)
 }
 
