@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/doctor"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
-	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -58,9 +58,8 @@ func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command) error 
 		return err
 	}
 	p := o.IO.printer()
-	rep, err := steps.Doctor(ctx, steps.Options{
-		Inventory: inv, Dial: o.Dial(inv, o.globalOptions, p), Log: p,
-		PreflightOnly: true, AllowLowMemory: o.AllowLowMemory,
+	rep, err := doctor.Run(ctx, doctor.Options{
+		Inventory: inv, Dial: o.Dial(inv, o.globalOptions, p), Log: p, AllowLowMemory: o.AllowLowMemory,
 	})
 	if rep == nil {
 		return err
@@ -76,7 +75,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command) error 
 }
 
 // printDoctor shows the storage table and a one-line preflight summary.
-func printDoctor(p *ui.Printer, rep *steps.DoctorReport) {
+func printDoctor(p *ui.Printer, rep *doctor.Report) {
 	p.Table(doctorRows(rep.Storage))
 	errs, warns := 0, 0
 	for _, f := range rep.Findings {
@@ -95,7 +94,7 @@ func printDoctor(p *ui.Printer, rep *steps.DoctorReport) {
 }
 
 // doctorRows is the table: one row per host.
-func doctorRows(st []steps.Storage) [][]string {
+func doctorRows(st []doctor.Storage) [][]string {
 	rows := [][]string{{"HOST", "ROLE", "DATA DIR", "DEVICE", "FSYNC IOPS", "VERDICT"}}
 	for _, s := range st {
 		rows = append(rows, []string{s.Host, s.Role, orDash(s.DataDir), orDash(s.Device), formatIOPS(s), s.Verdict})
@@ -104,7 +103,7 @@ func doctorRows(st []steps.Storage) [][]string {
 }
 
 // formatIOPS prints the figure rounded, "-" when there is none.
-func formatIOPS(s steps.Storage) string {
+func formatIOPS(s doctor.Storage) string {
 	if s.Err != "" || s.IOPS <= 0 {
 		return "-"
 	}
@@ -148,7 +147,7 @@ type storageJSON struct {
 }
 
 // writeDoctorJSON writes the report as indented JSON.
-func writeDoctorJSON(w io.Writer, rep *steps.DoctorReport) error {
+func writeDoctorJSON(w io.Writer, rep *doctor.Report) error {
 	out := doctorJSON{Findings: []findingJSON{}, Storage: []storageJSON{}}
 	for _, f := range rep.Findings {
 		out.Findings = append(out.Findings, findingJSON{Host: f.Host, Severity: f.Severity.String(), Check: f.Check, Message: f.Msg, Fix: f.Fix, Hosts: f.Hosts})

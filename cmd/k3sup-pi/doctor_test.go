@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/doctor"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
-	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -61,13 +61,13 @@ func TestDoctorMissingInventoryExits2(t *testing.T) {
 
 func TestFormatIOPS(t *testing.T) {
 	tests := []struct {
-		s    steps.Storage
+		s    doctor.Storage
 		want string
 	}{
-		{steps.Storage{IOPS: 31.6}, "32"},
-		{steps.Storage{IOPS: 1234.4}, "1234"},
-		{steps.Storage{}, "-"},
-		{steps.Storage{IOPS: 10, Err: "dd failed"}, "-"},
+		{doctor.Storage{IOPS: 31.6}, "32"},
+		{doctor.Storage{IOPS: 1234.4}, "1234"},
+		{doctor.Storage{}, "-"},
+		{doctor.Storage{IOPS: 10, Err: "dd failed"}, "-"},
 	}
 	for _, tt := range tests {
 		if got := formatIOPS(tt.s); got != tt.want {
@@ -76,11 +76,11 @@ func TestFormatIOPS(t *testing.T) {
 	}
 }
 
-func sampleReport() *steps.DoctorReport {
-	return &steps.DoctorReport{
+func sampleReport() *doctor.Report {
+	return &doctor.Report{
 		Findings: []preflight.Finding{{Host: "pi-a1", Severity: preflight.Error, Check: "network",
 			Msg: "pi-a1 cannot reach pi-srv:6443 (connection timed out)", Fix: "open 6443/tcp from the agents to the servers", Hosts: []string{"pi-a1", "pi-srv"}}},
-		Storage: []steps.Storage{
+		Storage: []doctor.Storage{
 			{Host: "pi-srv", Role: "server", DataDir: "/var/lib", Device: "/dev/mmcblk0p2", Writes: 90, Seconds: 3, IOPS: 30, Etcd: true, Verdict: "too slow", Warn: true},
 			{Host: "pi-a1", Role: "agent", Err: "dd failed", Verdict: "unknown: dd failed"},
 		},

@@ -46,6 +46,9 @@ var handlers = []handler{
 	{has("k3sup-pi verified write"), verifiedWrite},
 	{has("hostnamectl set-hostname"), setHostname},
 	{has("k3sup-pi reset probe"), resetProbe},
+	{has("k3sup-pi doctor"), func(*Host, remote.Cmd) (string, string, bool, error) { // 200 synced writes in 2 s; the file is removed
+		return "dir=/var/lib/rancher\ndevice=/dev/sda2\nrc=0\nbytes=819200\nstart=1000000000\nend=3000000000\n", "fsync test", false, nil
+	}},
 	{has("k3sup-pi reset cleanup"), resetCleanup},
 	{prefix("rm -f -- "), removeBackup},
 	{has("modinfo vxlan"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "vxlan check", false, nil }},

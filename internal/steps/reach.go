@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
 
@@ -18,13 +19,11 @@ type reachPair struct {
 	Targets []preflight.ReachTarget
 }
 
-// checkReach runs the reachability probes, appends their findings to the
-// run's result and returns a *RefusedError when a path is blocked.
-func (r *run) checkReach(ctx context.Context) error {
-	pairs := reachPairs(r.touched(), r.servers, r.endpointTarget())
-	if len(pairs) == 0 {
-		return nil
-	}
+// checkReach runs the reachability probes from in.Nodes to in.Servers (and
+// the API endpoint), logs the warnings, and returns every finding and a
+// *RefusedError when a path is blocked.
+func checkReach(ctx context.Context, in PreflightInput) ([]preflight.Finding, error) {
+	pairs := reachPairs(in.Nodes, in.Servers, endpointTarget(in.Inventory))
 	results := make([][]preflight.ProbeResult, len(pairs))
 	byNode := make(map[*fleet.Node]int, len(pairs))
 	nodes := make([]*fleet.Node, len(pairs))
@@ -32,41 +31,35 @@ func (r *run) checkReach(ctx context.Context) error {
 		byNode[p.From] = i
 		nodes[i] = p.From
 	}
-	_ = fleet.ForEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
+	_ = fleet.ForEach(ctx, nodes, in.Inventory.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
 		i := byNode[n]
 		results[i] = probeFrom(ctx, pairs[i])
 		return nil
 	})
 	var fs []preflight.Finding
-	for i, p := range pairs {
-		fs = append(fs, preflight.ReachFindings(p.From.Host.Name(), p.From.Host.Role, results[i])...)
-	}
-	return r.reportReach(fs)
-}
-
-// reportReach logs warnings, records every finding and refuses on errors.
-func (r *run) reportReach(fs []preflight.Finding) error {
-	r.result.Findings = append(r.result.Findings, fs...)
 	var msgs []string
-	for _, f := range fs {
-		if f.Severity == preflight.Error {
-			msgs = append(msgs, f.String())
-		} else {
-			r.opt.Log.Warnf("%s", f.String())
+	for i, p := range pairs {
+		for _, f := range preflight.ReachFindings(p.From.Host.Name(), p.From.Host.Role, results[i]) {
+			fs = append(fs, f)
+			if f.Severity == preflight.Error {
+				msgs = append(msgs, f.String())
+			} else {
+				in.Log.Warnf("%s", f.String())
+			}
 		}
 	}
 	if len(msgs) > 0 {
-		return &RefusedError{Findings: msgs}
+		return fs, &RefusedError{Findings: msgs}
 	}
-	return nil
+	return fs, nil
 }
 
 // endpointTarget is the inventory's API endpoint as a probe target, or nil.
-func (r *run) endpointTarget() *preflight.ReachTarget {
-	if r.inv.Cluster.APIEndpoint == "" {
+func endpointTarget(inv *inventory.Inventory) *preflight.ReachTarget {
+	if inv.Cluster.APIEndpoint == "" {
 		return nil
 	}
-	host, port := r.inv.Endpoint()
+	host, port := inv.Endpoint()
 	return &preflight.ReachTarget{Name: "the API endpoint", Host: host, Port: port, Endpoint: true}
 }
 

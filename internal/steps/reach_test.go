@@ -142,10 +142,9 @@ func TestCheckReachThroughTheScript(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := &inventory.Inventory{}
 			inv.Cluster.Concurrency = 4
-			r := &run{inv: inv, opt: Options{Log: &nopLog{}}, result: &Result{}, servers: tt.servers, agents: tt.agents}
-			r.nodes = append(append([]*fleet.Node{}, tt.servers...), tt.agents...)
+			nodes := append(append([]*fleet.Node{}, tt.servers...), tt.agents...)
 			start := time.Now()
-			err := r.checkReach(context.Background())
+			_, err := checkReach(context.Background(), PreflightInput{Inventory: inv, Nodes: nodes, Servers: tt.servers, Log: &nopLog{}})
 			if took := time.Since(start); took > 2*time.Second {
 				t.Errorf("checkReach took %s", took)
 			}

@@ -55,8 +55,8 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	r.cl = &kube.Client{Servers: r.servers}
 	opt.Log.Phase("preflight")
-	r.result.Findings, err = runPreflight(r.inv, r.touched(), opt.AllowLowMemory, opt.Log)
-	err = joinRefused(err, r.checkReach(ctx))
+	r.result.Findings, err = Preflight(ctx, PreflightInput{Inventory: r.inv, Nodes: r.touched(), Servers: r.servers,
+		AllowLowMemory: opt.AllowLowMemory, Log: opt.Log})
 	if err != nil {
 		fleet.CloseAll(nodes)
 		return nil, err

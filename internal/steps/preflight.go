@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -8,6 +9,24 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
+
+// PreflightInput is what Preflight checks.
+type PreflightInput struct {
+	Inventory      *inventory.Inventory
+	Nodes          []*fleet.Node // the hosts to check: those the run may change
+	Servers        []*fleet.Node // every connected server, the targets of the reachability probes
+	AllowLowMemory bool          // servers under 2 GB only warned
+	Log            fleet.Logger
+}
+
+// Preflight runs, before any change, the checks of every host, of the fleet
+// as a whole and of the paths between the hosts. Warnings are logged; errors
+// come back as one *RefusedError listing them all, with every finding.
+func Preflight(ctx context.Context, in PreflightInput) ([]preflight.Finding, error) {
+	fs, err := runPreflight(in.Inventory, in.Nodes, in.AllowLowMemory, in.Log)
+	rfs, rerr := checkReach(ctx, in)
+	return append(fs, rfs...), joinRefused(err, rerr)
+}
 
 // runPreflight checks every host and the fleet as a whole; warnings are
 // logged, errors stop the run before anything is changed.

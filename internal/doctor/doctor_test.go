@@ -1,10 +1,12 @@
-package steps
+package doctor
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,13 +79,12 @@ func TestDataDir(t *testing.T) {
 	inv := &inventory.Inventory{}
 	inv.Cluster.ServerConfig = map[string]any{"data-dir": "/mnt/ssd/k3s"}
 	inv.Cluster.AgentConfig = map[string]any{"data-dir": "relative/ignored"}
-	r := &run{inv: inv}
 	tests := []struct{ role, want string }{
 		{"server", "/mnt/ssd/k3s"},
 		{"agent", defaultDataDir},
 	}
 	for _, tt := range tests {
-		if got := r.dataDir(&fleet.Node{Host: inventory.Host{Role: tt.role}}); got != tt.want {
+		if got := dataDir(inv, &fleet.Node{Host: inventory.Host{Role: tt.role}}); got != tt.want {
 			t.Errorf("%s data dir %q, want %q", tt.role, got, tt.want)
 		}
 	}
@@ -96,9 +97,8 @@ func TestMeasureRunsTheScript(t *testing.T) {
 	inv := &inventory.Inventory{}
 	inv.Cluster.ServerConfig = map[string]any{"data-dir": filepath.Join(parent, "rancher", "k3s")}
 	inv.Hosts = []inventory.Host{{Address: "10.0.0.1", Role: "server"}, {Address: "10.0.0.2", Role: "server"}}
-	r := &run{inv: inv, opt: Options{Log: &nopLog{}}}
 	n := &fleet.Node{Host: inv.Hosts[0], Conn: &fleettest.Local{}}
-	s := r.measure(context.Background(), n)
+	s := measure(context.Background(), inv, n)
 	if s.Err != "" || s.IOPS <= 0 || s.Writes <= 0 || s.Writes > fsyncWrites {
 		t.Fatalf("measure: %+v", s)
 	}
@@ -110,4 +110,39 @@ func TestMeasureRunsTheScript(t *testing.T) {
 		t.Errorf("the data dir's parent keeps %v (%v)", left, err)
 	}
 	t.Logf("local fsync: %d writes in %.2fs = %.0f IOPS on %s", s.Writes, s.Seconds, s.IOPS, s.Device)
+}
+
+// TestRun: doctor on the fake fleet reads facts, probes and measures, and
+// changes nothing; a slow server under embedded etcd is warned about.
+func TestRun(t *testing.T) {
+	f := fleettest.New(t)
+	names := []string{"s1", "s2", "s3", "a1"}
+	for _, n := range names {
+		f.Add(n, fleettest.Fixture(t, "pi4-k3s-server.txt")).Set("hostname", n)
+	}
+	f.Host("s2").Fail = map[string]string{"k3sup-pi doctor": "dd: failed to open: Read-only file system"}
+	inv := fleettest.Inventory(t, t.TempDir(), "", names...)
+	log := &warnLog{}
+	rep, err := Run(context.Background(), Options{Inventory: inv, Log: log,
+		Dial: func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Storage) != len(names) || !strings.Contains(rep.Storage[1].Err, "Read-only file system") || rep.Storage[1].Host != "s2" {
+		t.Errorf("storage: %+v", rep.Storage)
+	}
+	if c := f.Changing(); len(c) > 0 {
+		t.Errorf("doctor changed %q", c)
+	}
+	if !slices.Equal(log.phases, []string{"connect and gather facts", "preflight", "storage: sequential fsync writes"}) {
+		t.Errorf("phases %q", log.phases)
+	}
+}
+
+type warnLog struct{ phases, warnings []string }
+
+func (l *warnLog) Phase(name string)            { l.phases = append(l.phases, name) }
+func (l *warnLog) Hostf(string, string, ...any) {}
+func (l *warnLog) Warnf(format string, args ...any) {
+	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
 }

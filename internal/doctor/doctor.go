@@ -1,8 +1,12 @@
-package steps
+// Package doctor checks a fleet without changing it: up's preflight, and
+// each host's storage speed for k3s's data (sequential fsync writes, what
+// etcd needs).
+package doctor
 
 import (
 	"context"
 	_ "embed" // fsync.sh
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 )
 
 // etcd's storage needs, in sequential fsync'd writes per second.
@@ -31,9 +36,9 @@ const (
 // defaultDataDir is k3s's data dir unless the config sets data-dir.
 const defaultDataDir = "/var/lib/rancher/k3s"
 
-// DoctorReport is what `doctor` found: the preflight findings (host checks and
+// Report is what `doctor` found: the preflight findings (host checks and
 // reachability) and each host's storage speed.
-type DoctorReport struct {
+type Report struct {
 	Findings []preflight.Finding
 	Storage  []Storage
 }
@@ -53,10 +58,18 @@ type Storage struct {
 	Err     string  // why there is no figure, "" when measured
 }
 
-// Doctor runs the preflight checks of `up --preflight-only` (changing
-// nothing), then measures every host's sequential fsync write IOPS on its k3s
-// data dir. The storage figures come back even when preflight refuses.
-func Doctor(ctx context.Context, opt Options) (*DoctorReport, error) {
+// Options drive one `doctor` run.
+type Options struct {
+	Inventory      *inventory.Inventory
+	Dial           fleet.Dialer
+	Log            fleet.Logger
+	AllowLowMemory bool // servers under 2 GB only warned
+}
+
+// Run runs the preflight checks of `up --preflight-only` (changing nothing),
+// then measures every host's sequential fsync write IOPS on its k3s data
+// dir. The storage figures come back even when preflight refuses.
+func Run(ctx context.Context, opt Options) (*Report, error) {
 	inv := opt.Inventory
 	opt.Log.Phase("connect and gather facts")
 	nodes, err := fleet.Connect(ctx, inv.Hosts, opt.Dial, inv.Cluster.Concurrency)
@@ -64,35 +77,40 @@ func Doctor(ctx context.Context, opt Options) (*DoctorReport, error) {
 		return nil, err
 	}
 	defer fleet.CloseAll(nodes)
-	r := &run{opt: opt, inv: inv, nodes: nodes, result: &Result{Nodes: nodes}}
+	var servers []*fleet.Node
 	for _, n := range nodes {
 		if n.Host.Role == inventory.RoleServer {
-			r.servers = append(r.servers, n)
-		} else {
-			r.agents = append(r.agents, n)
+			servers = append(servers, n)
 		}
 	}
 	opt.Log.Phase("preflight")
-	r.result.Findings, err = runPreflight(inv, r.touched(), opt.AllowLowMemory, opt.Log)
-	err = joinRefused(err, r.checkReach(ctx))
-	opt.Log.Phase("storage: sequential fsync writes")
-	rep := &DoctorReport{Findings: r.result.Findings, Storage: r.measureStorage(ctx)}
+	findings, err := steps.Preflight(ctx, steps.PreflightInput{Inventory: inv, Nodes: nodes, Servers: servers,
+		AllowLowMemory: opt.AllowLowMemory, Log: opt.Log})
+	rep := &Report{Findings: findings}
+	perr := fleet.RunPhases(ctx, opt.Log, fleet.Phase{Title: "storage: sequential fsync writes",
+		Select: func(context.Context) ([]*fleet.Node, error) { return nodes, nil },
+		Run: func(ctx context.Context, nodes []*fleet.Node) error {
+			rep.Storage = measureStorage(ctx, opt, nodes)
+			return nil
+		}})
+	if perr != nil { // measureStorage reports per host; RunPhases fails only on a cancelled run
+		return rep, errors.Join(err, perr)
+	}
 	return rep, err
 }
 
 // measureStorage measures every touched host in parallel: each host has its
 // own disk, and a sequential run would take seconds per host.
-func (r *run) measureStorage(ctx context.Context) []Storage {
-	nodes := r.touched()
+func measureStorage(ctx context.Context, opt Options, nodes []*fleet.Node) []Storage {
 	out := make([]Storage, len(nodes))
 	index := make(map[*fleet.Node]int, len(nodes))
 	for i, n := range nodes {
 		index[n] = i
 	}
-	_ = fleet.ForEach(ctx, nodes, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
-		s := r.measure(ctx, n)
+	_ = fleet.ForEach(ctx, nodes, opt.Inventory.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
+		s := measure(ctx, opt.Inventory, n)
 		if s.Warn {
-			r.opt.Log.Warnf("%s: %s", s.Host, s.Verdict)
+			opt.Log.Warnf("%s: %s", s.Host, s.Verdict)
 		}
 		out[index[n]] = s
 		return nil
@@ -101,9 +119,9 @@ func (r *run) measureStorage(ctx context.Context) []Storage {
 }
 
 // measure runs the fsync measurement on one host and judges it.
-func (r *run) measure(ctx context.Context, n *fleet.Node) Storage {
-	etcd := n.Host.Role == inventory.RoleServer && r.inv.EmbeddedEtcd()
-	res, err := n.Conn.Run(ctx, fsyncCmd(r.dataDir(n)))
+func measure(ctx context.Context, inv *inventory.Inventory, n *fleet.Node) Storage {
+	etcd := n.Host.Role == inventory.RoleServer && inv.EmbeddedEtcd()
+	res, err := n.Conn.Run(ctx, fsyncCmd(dataDir(inv, n)))
 	var s Storage
 	switch {
 	case err != nil:
@@ -120,10 +138,10 @@ func (r *run) measure(ctx context.Context, n *fleet.Node) Storage {
 
 // dataDir is the k3s data dir of a node: data-dir from the inventory's server
 // or agent config, else k3s's default.
-func (r *run) dataDir(n *fleet.Node) string {
-	cfg := r.inv.Cluster.AgentConfig
+func dataDir(inv *inventory.Inventory, n *fleet.Node) string {
+	cfg := inv.Cluster.AgentConfig
 	if n.Host.Role == inventory.RoleServer {
-		cfg = r.inv.Cluster.ServerConfig
+		cfg = inv.Cluster.ServerConfig
 	}
 	if d, ok := cfg["data-dir"].(string); ok && strings.HasPrefix(d, "/") {
 		return d
