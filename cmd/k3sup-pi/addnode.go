@@ -79,8 +79,8 @@ func runAddNode(ctx context.Context, o *addNodeOptions) error {
 		return err
 	}
 	defer local.Release()
-	res, err := steps.Up(ctx, steps.Options{Inventory: &sub, Dial: o.Dial(&sub, o.globalOptions, p), Log: p,
-		Only: []string{h.Name()}, JoinCheck: true, Lock: locks})
+	res, err := steps.AddNode(ctx, steps.AddNodeOptions{Inventory: &sub, Host: h.Name(), Dial: o.Dial(&sub, o.globalOptions, p),
+		Log: p, Lock: locks})
 	if res != nil {
 		printSummary(p, res)
 	}

@@ -1,14 +1,33 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 )
+
+// AddNodeOptions drive one `add-node` run.
+type AddNodeOptions struct {
+	Inventory *inventory.Inventory // the cluster's servers and the host to join
+	Host      string               // the inventory Name of the host to join: the only host changed
+	Dial      fleet.Dialer
+	Log       fleet.Logger
+	Lock      *lock.HostOptions // the run lock; nil = none
+}
+
+// AddNode joins one host to the running cluster. Before any change it
+// refuses a host whose node name the cluster already has, or that runs k3s
+// under another name or for another cluster; the servers are only read.
+func AddNode(ctx context.Context, opt AddNodeOptions) (*Result, error) {
+	return up(ctx, Options{Inventory: opt.Inventory, Dial: opt.Dial, Log: opt.Log, Lock: opt.Lock}, opt.Host)
+}
 
 // nodeNameRE is an RFC 1123 label in lower case, as Kubernetes node names need.
 var nodeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)

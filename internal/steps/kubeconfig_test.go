@@ -81,7 +81,7 @@ func TestUpWriteKubeconfigRefusesPlantedExec(t *testing.T) {
 	}
 	f := newTestFleet(t, "  kubeconfig: "+path+"\n", "s1")
 	f.Host("s1").SetFile(hostpath.K3sYAML, plantedK3sYAML(t))
-	err := f.upErr(Options{WriteKubeconfig: true})
+	err := f.upErr(Options{WriteKubeconfig: true}, "")
 	if want := "kubeconfig: " + plantedMsg; err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant      %s", err, want)
 	}

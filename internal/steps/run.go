@@ -13,6 +13,7 @@ import (
 // run is the state of one `up`: the hosts, their plans and the cluster secrets.
 type run struct {
 	opt       Options
+	only      string // add-node: the inventory Name of the one host changed; "" = every host
 	inv       *inventory.Inventory
 	nodes     []*fleet.Node
 	servers   []*fleet.Node // inventory order; the first is the init server
@@ -29,12 +30,12 @@ type run struct {
 
 // newRun validates the install source, connects to every host, gathers facts
 // and runs preflight: after it, nothing has been changed anywhere.
-func newRun(ctx context.Context, opt Options) (*run, error) {
+func newRun(ctx context.Context, opt Options, only string) (*run, error) {
 	in, err := newInstaller(opt.Inventory.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{opt: opt, inv: opt.Inventory, in: in, prep: map[*fleet.Node]PrepPlan{}, k3s: map[*fleet.Node]K3sPlan{}, result: &Result{}}
+	r := &run{opt: opt, only: only, inv: opt.Inventory, in: in, prep: map[*fleet.Node]PrepPlan{}, k3s: map[*fleet.Node]K3sPlan{}, result: &Result{}}
 	opt.Log.Phase("connect and gather facts")
 	nodes, err := fleet.Connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestTouchOnlyTheNamedHost(t *testing.T) {
 	}
 	for _, only := range []string{"pi-b", "10.0.0.1:2223"} {
 		t.Run(only, func(t *testing.T) {
-			r := &run{opt: Options{Only: []string{only}}}
+			r := &run{only: only}
 			var touched []string
 			for _, h := range inv.Hosts {
 				if r.touch(&fleet.Node{Host: h}) {

@@ -10,17 +10,15 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
 
-// Options drive one `up` (or `add-node`) run.
+// Options drive one `up` run.
 type Options struct {
 	Inventory       *inventory.Inventory
 	Dial            fleet.Dialer
 	Log             fleet.Logger
-	DryRun          bool     // plan and print, change nothing
-	PreflightOnly   bool     // run the checks and stop
-	AllowLowMemory  bool     // servers under 2 GB only warned
-	Only            []string // add-node: change only these hosts (by their unique inventory Name); servers are still read
-	WriteKubeconfig bool     // write the cluster's kubeconfig to the inventory's path at the end
-	JoinCheck       bool     // add-node: refuse a host whose name the cluster already has, or that runs k3s under another name
+	DryRun          bool // plan and print, change nothing
+	PreflightOnly   bool // run the checks and stop
+	AllowLowMemory  bool // servers under 2 GB only warned
+	WriteKubeconfig bool // write the cluster's kubeconfig to the inventory's path at the end
 	// Lock is the run lock taken on every host once connected; nil = none
 	// (--dry-run and --preflight-only change nothing and take no lock).
 	Lock *lock.HostOptions
@@ -45,7 +43,12 @@ type HostPlan struct {
 
 // Up brings the inventory's hosts to a Ready cluster, changing only what differs.
 func Up(ctx context.Context, opt Options) (*Result, error) {
-	r, err := newRun(ctx, opt)
+	return up(ctx, opt, "")
+}
+
+// up runs `up`, or with only set (an inventory Name), `add-node` of that host.
+func up(ctx context.Context, opt Options, only string) (*Result, error) {
+	r, err := newRun(ctx, opt, only)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +56,7 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	if opt.PreflightOnly {
 		return r.result, nil
 	}
-	if opt.JoinCheck {
+	if only != "" {
 		if err := r.checkJoin(ctx); err != nil {
 			return r.result, err
 		}
@@ -69,17 +72,11 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	return r.result, err
 }
 
-// touch reports whether this run may change the node (add-node limits it).
+// touch reports whether this run may change the node: add-node changes only
+// its host (by its unique inventory Name: an address may be shared by hosts
+// on other ports); the servers are still read.
 func (r *run) touch(n *fleet.Node) bool {
-	if len(r.opt.Only) == 0 {
-		return true
-	}
-	for _, name := range r.opt.Only {
-		if name == n.Host.Name() { // unique; an address may be shared by hosts on other ports
-			return true
-		}
-	}
-	return false
+	return r.only == "" || r.only == n.Host.Name()
 }
 
 // checkJoin refuses, before any change, a new host whose node name is taken in

@@ -12,12 +12,18 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
-// upErr runs Up against the fleet and returns its error.
-func (f *testFleet) upErr(opt Options) error {
+// upErr runs Up against the fleet, or with addNode set, AddNode of that
+// host, and returns its error.
+func (f *testFleet) upErr(opt Options, addNode string) error {
 	opt.Inventory = f.inventory()
 	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
 	opt.Log = resetQuietLog{}
-	_, err := Up(context.Background(), opt)
+	var err error
+	if addNode != "" {
+		_, err = AddNode(context.Background(), AddNodeOptions{Inventory: opt.Inventory, Host: addNode, Dial: opt.Dial, Log: opt.Log})
+	} else {
+		_, err = Up(context.Background(), opt)
+	}
 	return err
 }
 
@@ -26,41 +32,41 @@ func (f *testFleet) upErr(opt Options) error {
 func TestUpStops(t *testing.T) {
 	tests := []struct {
 		name    string
-		then    func(f *testFleet) Options // after a first up on s1, a1
+		then    func(f *testFleet) string // after a first up on s1, a1; the host add-node joins, "" for up
 		refused bool
 		want    string
 		host    string // the host's name, found exactly once
 	}{
-		{"another token", func(f *testFleet) Options {
+		{"another token", func(f *testFleet) string {
 			f.config = "  token: not-the-clusters\n"
-			return Options{}
+			return ""
 		}, true, "the inventory's token differs from the token cluster pi-lab was created with", "s1"},
-		{"role switch", func(f *testFleet) Options {
+		{"role switch", func(f *testFleet) string {
 			f.Host("a1").Set("k3s_role", "server")
-			return Options{}
+			return ""
 		}, true, "k3s runs here as server but the inventory says agent", "a1"},
-		{"add-node onto a host of another cluster", func(f *testFleet) Options {
+		{"add-node onto a host of another cluster", func(f *testFleet) string {
 			f.add("a2")
 			f.Host("a2").Set("k3s_role", "agent", "k3s_version", "v1.31.4+k3s1", "service_active", "1")
-			return Options{Only: []string{"a2"}, JoinCheck: true}
+			return "a2"
 		}, true, "k3s agent already runs here but no node \"a2\" is in the cluster", "a2: "},
-		{"a host that cannot be reached", func(f *testFleet) Options {
+		{"a host that cannot be reached", func(f *testFleet) string {
 			f.names, f.addr["a9"] = append(f.names, "a9"), "a9" // in the inventory, not in the fleet
-			return Options{}
+			return ""
 		}, false, "a9: connect a9:22: no such host", "a9: "},
-		{"a failing install", func(f *testFleet) Options {
+		{"a failing install", func(f *testFleet) string {
 			f.add("a2")
 			f.Host("a2").Fail = map[string]string{"INSTALL_K3S_EXEC=agent": "curl: (6) Could not resolve host: github.com"}
-			return Options{}
+			return ""
 		}, false, "Could not resolve host", "a2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newTestFleet(t, "", "s1", "a1")
 			f.up(Options{})
-			opt := tt.then(f)
+			addNode := tt.then(f)
 			f.Reset()
-			err := f.upErr(opt)
+			err := f.upErr(Options{}, addNode)
 			var refused *RefusedError
 			if err == nil || !strings.Contains(err.Error(), tt.want) || errors.As(err, &refused) != tt.refused {
 				t.Fatalf("err = %v\nwant one containing %q (refused: %v)", err, tt.want, tt.refused)

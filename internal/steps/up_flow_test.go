@@ -183,7 +183,9 @@ func TestUpAddNode(t *testing.T) {
 	f.up(Options{})
 	f.add("a2")
 	f.Reset()
-	f.up(Options{Only: []string{"a2"}, JoinCheck: true})
+	if err := f.upErr(Options{}, "a2"); err != nil {
+		t.Fatal(err)
+	}
 	got := f.changing()
 	if len(got) == 0 {
 		t.Fatal("add-node changed nothing")
