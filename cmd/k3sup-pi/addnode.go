@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/spf13/cobra"
 )
@@ -67,7 +68,7 @@ func runAddNode(ctx context.Context, o *addNodeOptions) error {
 	}
 	sub := *inv
 	sub.Hosts = append(inv.Servers(), h)
-	if h.Role == inventory.RoleServer {
+	if h.Role == role.Server {
 		sub.Hosts = inv.Servers()
 		if _, ok := inv.Host(h.Name()); !ok {
 			sub.Hosts = append(sub.Hosts, h)
@@ -96,7 +97,7 @@ func (o *addNodeOptions) newHost(inv *inventory.Inventory) (inventory.Host, erro
 		}
 		return hs[0], nil
 	}
-	if o.Role != inventory.RoleAgent && o.Role != inventory.RoleServer {
+	if role.Role(o.Role) != role.Agent && role.Role(o.Role) != role.Server {
 		return inventory.Host{}, &usageError{msg: "add-node: --role must be agent or server"}
 	}
 	if len(inv.Matches(o.Address)) > 0 {
@@ -105,5 +106,5 @@ func (o *addNodeOptions) newHost(inv *inventory.Inventory) (inventory.Host, erro
 	if err := steps.CheckNewHost(o.Address, o.Hostname); err != nil {
 		return inventory.Host{}, &usageError{msg: "add-node: " + err.Error()}
 	}
-	return inventory.Host{Address: o.Address, Role: o.Role, Hostname: o.Hostname, User: o.User, Key: o.Key}, nil
+	return inventory.Host{Address: o.Address, Role: role.Role(o.Role), Hostname: o.Hostname, User: o.User, Key: o.Key}, nil
 }

@@ -97,7 +97,7 @@ func printDoctor(p *ui.Printer, rep *doctor.Report) {
 func doctorRows(st []doctor.Storage) [][]string {
 	rows := [][]string{{"HOST", "ROLE", "DATA DIR", "DEVICE", "FSYNC IOPS", "VERDICT"}}
 	for _, s := range st {
-		rows = append(rows, []string{s.Host, s.Role, orDash(s.DataDir), orDash(s.Device), formatIOPS(s), s.Verdict})
+		rows = append(rows, []string{s.Host, string(s.Role), orDash(s.DataDir), orDash(s.Device), formatIOPS(s), s.Verdict})
 	}
 	return rows
 }
@@ -153,7 +153,7 @@ func writeDoctorJSON(w io.Writer, rep *doctor.Report) error {
 		out.Findings = append(out.Findings, findingJSON{Host: f.Host, Severity: f.Severity.String(), Check: f.Check, Message: f.Msg, Fix: f.Fix, Hosts: f.Hosts})
 	}
 	for _, s := range rep.Storage {
-		out.Storage = append(out.Storage, storageJSON{Host: s.Host, Role: s.Role, DataDir: s.DataDir, Device: s.Device, Writes: s.Writes,
+		out.Storage = append(out.Storage, storageJSON{Host: s.Host, Role: string(s.Role), DataDir: s.DataDir, Device: s.Device, Writes: s.Writes,
 			Seconds: s.Seconds, IOPS: s.IOPS, Etcd: s.Etcd, Verdict: s.Verdict, Warning: s.Warn, Error: s.Err})
 	}
 	enc := json.NewEncoder(w)

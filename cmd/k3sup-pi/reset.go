@@ -150,7 +150,7 @@ func printReset(p *ui.Printer, res *reset.Result, dryRun bool) {
 	}
 	rows := [][]string{{"HOST", "ROLE", "NODE", head}}
 	for _, h := range res.Hosts {
-		rows = append(rows, []string{h.Host, h.Role, h.Node, describeReset(h, dryRun)})
+		rows = append(rows, []string{h.Host, string(h.Role), h.Node, describeReset(h, dryRun)})
 	}
 	p.Table(rows)
 	for _, h := range res.Hosts {

@@ -86,7 +86,7 @@ func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command) error {
 func printPlan(p *ui.Printer, res *steps.Result) {
 	rows := [][]string{{"HOST", "ROLE", "PLANNED CHANGES"}}
 	for _, hp := range res.Plans {
-		rows = append(rows, []string{hp.Host, hp.Role, describePlan(hp)})
+		rows = append(rows, []string{hp.Host, string(hp.Role), describePlan(hp)})
 	}
 	p.Table(rows)
 	p.Phase("dry run: nothing was changed")
@@ -151,7 +151,7 @@ func printSummary(p *ui.Printer, res *steps.Result) {
 			changes = strings.Join(n.Changes, "; ")
 			total += len(n.Changes)
 		}
-		rows = append(rows, []string{n.Host.Name(), n.Host.Role, n.NodeName(), changes})
+		rows = append(rows, []string{n.Host.Name(), string(n.Host.Role), n.NodeName(), changes})
 	}
 	p.Table(rows)
 	if res.Kubeconfig != "" {

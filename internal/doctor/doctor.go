@@ -15,6 +15,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 )
 
@@ -45,17 +46,17 @@ type Report struct {
 
 // Storage is the fsync measurement of one host's k3s data dir.
 type Storage struct {
-	Host    string  // inventory name
-	Role    string  // server or agent
-	DataDir string  // the dir measured: the data dir or its nearest existing parent
-	Device  string  // the device behind it, as df reports it
-	Writes  int     // 4 KiB writes completed, each synced (O_DSYNC)
-	Seconds float64 // how long they took
-	IOPS    float64 // Writes / Seconds; 0 when unknown
-	Etcd    bool    // the host keeps embedded etcd data there
-	Verdict string  // what the figure means for this host
-	Warn    bool    // the figure is too low for what the host runs
-	Err     string  // why there is no figure, "" when measured
+	Host    string    // inventory name
+	Role    role.Role // server or agent
+	DataDir string    // the dir measured: the data dir or its nearest existing parent
+	Device  string    // the device behind it, as df reports it
+	Writes  int       // 4 KiB writes completed, each synced (O_DSYNC)
+	Seconds float64   // how long they took
+	IOPS    float64   // Writes / Seconds; 0 when unknown
+	Etcd    bool      // the host keeps embedded etcd data there
+	Verdict string    // what the figure means for this host
+	Warn    bool      // the figure is too low for what the host runs
+	Err     string    // why there is no figure, "" when measured
 }
 
 // Options drive one `doctor` run.
@@ -79,7 +80,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	defer fleet.CloseAll(nodes)
 	var servers []*fleet.Node
 	for _, n := range nodes {
-		if n.Host.Role == inventory.RoleServer {
+		if n.Host.Role == role.Server {
 			servers = append(servers, n)
 		}
 	}
@@ -120,7 +121,7 @@ func measureStorage(ctx context.Context, opt Options, nodes []*fleet.Node) []Sto
 
 // measure runs the fsync measurement on one host and judges it.
 func measure(ctx context.Context, inv *inventory.Inventory, n *fleet.Node) Storage {
-	etcd := n.Host.Role == inventory.RoleServer && inv.EmbeddedEtcd()
+	etcd := n.Host.Role == role.Server && inv.EmbeddedEtcd()
 	res, err := n.Conn.Run(ctx, fsyncCmd(dataDir(inv, n)))
 	var s Storage
 	switch {
@@ -140,7 +141,7 @@ func measure(ctx context.Context, inv *inventory.Inventory, n *fleet.Node) Stora
 // or agent config, else k3s's default.
 func dataDir(inv *inventory.Inventory, n *fleet.Node) string {
 	cfg := inv.Cluster.AgentConfig
-	if n.Host.Role == inventory.RoleServer {
+	if n.Host.Role == role.Server {
 		cfg = inv.Cluster.ServerConfig
 	}
 	if d, ok := cfg["data-dir"].(string); ok && strings.HasPrefix(d, "/") {

@@ -13,6 +13,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 func TestParseFsync(t *testing.T) {
@@ -84,7 +85,7 @@ func TestDataDir(t *testing.T) {
 		{"agent", defaultDataDir},
 	}
 	for _, tt := range tests {
-		if got := dataDir(inv, &fleet.Node{Host: inventory.Host{Role: tt.role}}); got != tt.want {
+		if got := dataDir(inv, &fleet.Node{Host: inventory.Host{Role: role.Role(tt.role)}}); got != tt.want {
 			t.Errorf("%s data dir %q, want %q", tt.role, got, tt.want)
 		}
 	}

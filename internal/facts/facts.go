@@ -6,6 +6,8 @@
 // turns them into Facts. Integer fields hold Unknown when the host could not tell.
 package facts
 
+import "github.com/k3sup-pi/k3sup-pi/internal/role"
+
 // Unknown is the value of an integer field the host could not report
 // (a missing tool or an unreadable file).
 const Unknown = -1
@@ -42,14 +44,14 @@ type Facts struct {
 	CgroupV2                                                   bool   // /sys/fs/cgroup/cgroup.controllers exists
 	MemoryCgroup                                               bool   // the memory controller is enabled (cgroup.controllers on v2, /proc/cgroups on v1)
 
-	K3sVersion     string // `k3s --version` of /usr/local/bin/k3s, "" when absent
-	K3sRole        string // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
-	ServiceActive  bool   // the unit is active
-	ServiceStarted string // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
-	K3sStale       bool   // the active unit's main process runs a binary replaced since it started (see exe_stale in gather.sh)
-	ConfigHash     string // sha256 of /etc/rancher/k3s/config.yaml, "" when absent (or unreadable: see ConfigPresent)
-	ConfigPresent  bool   // /etc/rancher/k3s/config.yaml exists, even when unreadable without Privileged
-	K3sBinHash     string // sha256 of /usr/local/bin/k3s, "" when absent
+	K3sVersion     string    // `k3s --version` of /usr/local/bin/k3s, "" when absent
+	K3sRole        role.Role // "server" (k3s.service), "agent" (k3s-agent.service) or "" (no unit)
+	ServiceActive  bool      // the unit is active
+	ServiceStarted string    // ActiveEnterTimestampMonotonic of the unit: changes on every (re)start
+	K3sStale       bool      // the active unit's main process runs a binary replaced since it started (see exe_stale in gather.sh)
+	ConfigHash     string    // sha256 of /etc/rancher/k3s/config.yaml, "" when absent (or unreadable: see ConfigPresent)
+	ConfigPresent  bool      // /etc/rancher/k3s/config.yaml exists, even when unreadable without Privileged
+	K3sBinHash     string    // sha256 of /usr/local/bin/k3s, "" when absent
 
 	DataDirSource string // device backing /var/lib/rancher (or its nearest existing parent), e.g. /dev/mmcblk0p2
 	FreeVarLibKB  int64  // free space under /var/lib

@@ -1,5 +1,7 @@
 package facts
 
+import "github.com/k3sup-pi/k3sup-pi/internal/role"
+
 // fields maps every key the script prints to the Facts field it fills.
 var fields = map[string]setter{
 	"arch":                  text(func(f *Facts) *string { return &f.Arch }),
@@ -29,7 +31,7 @@ var fields = map[string]setter{
 	"memory_cgroup":         flag(func(f *Facts) *bool { return &f.MemoryCgroup }),
 	"k3s_version":           text(func(f *Facts) *string { return &f.K3sVersion }),
 	"k3s_bin_hash":          digest(func(f *Facts) *string { return &f.K3sBinHash }),
-	"k3s_role":              oneOf(func(f *Facts) *string { return &f.K3sRole }, "server", "agent", ""),
+	"k3s_role":              oneOf(func(f *Facts) *string { return (*string)(&f.K3sRole) }, string(role.Server), string(role.Agent), ""),
 	"service_active":        flag(func(f *Facts) *bool { return &f.ServiceActive }),
 	"service_started":       text(func(f *Facts) *string { return &f.ServiceStarted }),
 	"k3s_stale":             flag(func(f *Facts) *bool { return &f.K3sStale }),

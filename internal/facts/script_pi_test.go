@@ -3,6 +3,8 @@ package facts
 import (
 	"os"
 	"testing"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 const standInK3s = "#!/bin/sh\necho 'k3s version v1.31.4+k3s1 (a1b2c3d4)'\necho 'go version go1.22.9'\n"
@@ -67,7 +69,7 @@ func TestScriptPiFacts(t *testing.T) {
 		{"CgroupV2", f.CgroupV2, true},
 		{"MemoryCgroup", f.MemoryCgroup, true},
 		{"K3sVersion", f.K3sVersion, "v1.31.4+k3s1"},
-		{"K3sRole", f.K3sRole, "server"},
+		{"K3sRole", f.K3sRole, role.Server},
 		{"K3sBinHash", len(f.K3sBinHash), 64},
 		{"ConfigPresent", f.ConfigPresent, true},
 		{"ConfigHash", f.ConfigHash, "03c9383f31ca107f2fc748d715cde9b86d67b2bc49669a3cd32b4fde5f234e21"},
@@ -96,7 +98,7 @@ func TestScriptVariants(t *testing.T) {
 			"/proc/cgroups": "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t0\t1\t0\n"}),
 			func(f Facts) bool { return !f.CgroupV2 && !f.MemoryCgroup }},
 		{"agent unit", with(pi4(), map[string]string{"/etc/systemd/system/k3s.service": "-", "/etc/systemd/system/k3s-agent.service": "x"}),
-			func(f Facts) bool { return f.K3sRole == "agent" }},
+			func(f Facts) bool { return f.K3sRole == role.Agent }},
 		{"no k3s", with(pi4(), map[string]string{"/usr/local/bin/k3s": "-", "/etc/systemd/system/k3s.service": "-", "/etc/rancher/k3s/config.yaml": "-"}),
 			func(f Facts) bool {
 				return f.K3sVersion == "" && f.K3sBinHash == "" && f.K3sRole == "" && !f.ConfigPresent && f.ConfigHash == ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 func TestForEachLimitAndErrors(t *testing.T) {
@@ -44,7 +45,7 @@ func TestConnect(t *testing.T) {
 	f.Add("bad", "k3sup_pi_facts=1\n") // no end=ok: a cut-short answer
 	dial := func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
 	nodes, err := Connect(context.Background(), []inventory.Host{{Address: "s1", Hostname: "s1"}}, dial, 4)
-	if err != nil || nodes[0].Facts.K3sRole != "server" || nodes[0].NodeName() != "s1" {
+	if err != nil || nodes[0].Facts.K3sRole != role.Server || nodes[0].NodeName() != "s1" {
 		t.Fatalf("Connect = %v, %v", nodes, err)
 	}
 	_, err = Connect(context.Background(), []inventory.Host{{Address: "s1"}, {Address: "bad"}, {Address: "gone"}}, dial, 4)

@@ -3,6 +3,8 @@ package inventory
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Defaults for settings the file leaves out.
@@ -81,9 +83,9 @@ func resolveRoles(hosts []Host) {
 		switch {
 		case hosts[i].Role != "":
 		case !anyRole && i == 0:
-			hosts[i].Role = RoleServer
+			hosts[i].Role = role.Server
 		default:
-			hosts[i].Role = RoleAgent
+			hosts[i].Role = role.Agent
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package inventory
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
+)
 
 func TestServerURL(t *testing.T) {
 	tests := []struct{ endpoint, first, want string }{
@@ -11,7 +15,7 @@ func TestServerURL(t *testing.T) {
 		{"[fd00::9]:7443", "10.0.0.1", "https://[fd00::9]:7443"},
 	}
 	for _, tt := range tests {
-		inv := &Inventory{Cluster: Cluster{APIEndpoint: tt.endpoint}, Hosts: []Host{{Address: "10.9.9.9", Role: RoleAgent}, {Address: tt.first, Role: RoleServer}}}
+		inv := &Inventory{Cluster: Cluster{APIEndpoint: tt.endpoint}, Hosts: []Host{{Address: "10.9.9.9", Role: role.Agent}, {Address: tt.first, Role: role.Server}}}
 		if got := inv.ServerURL(); got != tt.want {
 			t.Errorf("ServerURL(%q, %q) = %q, want %q", tt.endpoint, tt.first, got, tt.want)
 		}

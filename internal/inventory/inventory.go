@@ -13,12 +13,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/localfile"
-)
-
-// Role names a host may take.
-const (
-	RoleServer = "server"
-	RoleAgent  = "agent"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Inventory is a loaded, defaulted and validated inventory file.
@@ -79,7 +74,7 @@ type SSH struct {
 // Host is one machine of the fleet.
 type Host struct {
 	Address   string            // IPv4, IPv6, DNS name or ssh_config alias
-	Role      string            // RoleServer or RoleAgent, resolved after defaults
+	Role      role.Role         // role.Server or role.Agent, resolved after defaults
 	Hostname  string            // hostname to set on the host and node name; "" keeps the host's own
 	Labels    map[string]string // node labels
 	Taints    []string          // node taints, key[=value]:Effect
@@ -94,15 +89,15 @@ type Host struct {
 }
 
 // Servers returns the server hosts in file order; the first is the init server.
-func (inv *Inventory) Servers() []Host { return inv.withRole(RoleServer) }
+func (inv *Inventory) Servers() []Host { return inv.withRole(role.Server) }
 
 // Agents returns the agent hosts in file order.
-func (inv *Inventory) Agents() []Host { return inv.withRole(RoleAgent) }
+func (inv *Inventory) Agents() []Host { return inv.withRole(role.Agent) }
 
-func (inv *Inventory) withRole(role string) []Host {
+func (inv *Inventory) withRole(r role.Role) []Host {
 	var out []Host
 	for _, h := range inv.Hosts {
-		if h.Role == role {
+		if h.Role == r {
 			out = append(out, h)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,7 +26,7 @@ var kubectlConfigKeys = map[string]string{"node-label": "labels", "node-taint": 
 // config decodes server_config or agent_config (role says which): k3s
 // config.yaml keys, each checked here so that a mistake stops the run before
 // any host is touched, not when the first agent's config is rendered.
-func (d *decoder) config(n *yaml.Node, path, role string, out *map[string]any) {
+func (d *decoder) config(n *yaml.Node, path string, r role.Role, out *map[string]any) {
 	if n.Kind != yaml.MappingNode {
 		d.add(at(n), path, "expected a mapping of k3s config.yaml keys like {disable: [traefik]}, got %s", describe(n, false))
 		return
@@ -33,7 +34,7 @@ func (d *decoder) config(n *yaml.Node, path, role string, out *map[string]any) {
 	d.pos[path] = at(n)
 	before := len(d.list)
 	for _, p := range d.pairs(n, path) {
-		d.configSetting(p, join(path, p.key.Value), role)
+		d.configSetting(p, join(path, p.key.Value), r)
 	}
 	if len(d.list) > before {
 		return
@@ -48,8 +49,8 @@ func (d *decoder) config(n *yaml.Node, path, role string, out *map[string]any) {
 
 // configSetting checks one k3s setting: its key for the role, the shape of
 // its value, and the value itself for the keys whose syntax k3s fixes.
-func (d *decoder) configSetting(p pair, kp, role string) {
-	if msg := configKeyProblem(p.key.Value, role); msg != "" {
+func (d *decoder) configSetting(p pair, kp string, r role.Role) {
+	if msg := configKeyProblem(p.key.Value, r); msg != "" {
 		d.add(at(p.key), kp, "%s", msg)
 		return
 	}
@@ -81,7 +82,7 @@ func (d *decoder) checkItem(it *yaml.Node, kp string, check func(string) string,
 	}
 }
 
-func configKeyProblem(key, role string) string {
+func configKeyProblem(key string, r role.Role) string {
 	if hint, ok := managedConfigKeys[key]; ok {
 		return fmt.Sprintf("k3sup-pi manages %q; %s", key, hint)
 	}
@@ -94,7 +95,7 @@ func configKeyProblem(key, role string) string {
 		return fmt.Sprintf("write the k3s flag name without leading dashes: %q", strings.TrimLeft(key, "-"))
 	case strings.Contains(key, "_"):
 		return fmt.Sprintf("k3s config keys use dashes; write %q", strings.ReplaceAll(key, "_", "-"))
-	case role == RoleAgent && k3sconfig.ServerOnly(key):
+	case r == role.Agent && k3sconfig.ServerOnly(key):
 		return fmt.Sprintf("%q is a setting of k3s servers, which agents refuse; move it to cluster.server_config", key)
 	}
 	return ""

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 const oneHost = "hosts:\n  - address: 10.0.0.1\n"
@@ -351,7 +353,7 @@ func checkDefaults(t *testing.T, inv *Inventory) {
 	expect(t, "user", inv.SSH.User, "")
 	expect(t, "port", inv.SSH.Port, 0)
 	expect(t, "sudo env", inv.SSH.SudoPasswordEnv, "K3SUP_PI_SUDO_PASSWORD")
-	expect(t, "role", inv.Hosts[0].Role, RoleServer)
+	expect(t, "role", inv.Hosts[0].Role, role.Server)
 }
 
 func expect[T comparable](t *testing.T, what string, got, want T) {
@@ -364,7 +366,7 @@ func expect[T comparable](t *testing.T, what string, got, want T) {
 func roles(inv *Inventory) string {
 	var r []string
 	for _, h := range inv.Hosts {
-		r = append(r, h.Role)
+		r = append(r, string(h.Role))
 	}
 	return strings.Join(r, " ")
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
@@ -24,8 +25,8 @@ func clusterFields(c *Cluster, d *decoder) map[string]any {
 		"name": &c.Name, "k3s_version": &c.K3sVersion, "channel": &c.Channel,
 		"token": &c.Token, "token_file": &c.TokenFile, "api_endpoint": &c.APIEndpoint,
 		"datastore_endpoint": &c.DatastoreEndpoint,
-		"server_config":      section(func(n *yaml.Node, p string) { d.config(n, p, RoleServer, &c.ServerConfig) }),
-		"agent_config":       section(func(n *yaml.Node, p string) { d.config(n, p, RoleAgent, &c.AgentConfig) }),
+		"server_config":      section(func(n *yaml.Node, p string) { d.config(n, p, role.Server, &c.ServerConfig) }),
+		"agent_config":       section(func(n *yaml.Node, p string) { d.config(n, p, role.Agent, &c.AgentConfig) }),
 		"batch_size":         &c.BatchSize, "taint_servers": &c.TaintServers, "drain_on_upgrade": &c.DrainOnUpgrade, "label_workers": &c.LabelWorkers,
 		"install":    d.sub(func() map[string]any { return installFields(&c.Install) }),
 		"kubeconfig": &c.Kubeconfig, "concurrency": &c.Concurrency,

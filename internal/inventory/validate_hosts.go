@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 func (v *validator) hosts() {
@@ -66,7 +68,7 @@ func (v *validator) host(hp string, h Host) {
 	} else {
 		v.check(hp+".address", checkAddress(h.Address))
 	}
-	if h.Role != RoleServer && h.Role != RoleAgent {
+	if h.Role != role.Server && h.Role != role.Agent {
 		v.check(hp+".role", roleMsg(h.Role))
 	}
 	if h.Hostname != "" {
@@ -82,13 +84,13 @@ func (v *validator) host(hp string, h Host) {
 	}
 }
 
-func roleMsg(r string) string {
-	var want string
-	switch strings.ToLower(r) {
+func roleMsg(r role.Role) string {
+	var want role.Role
+	switch strings.ToLower(string(r)) {
 	case "server", "master", "control-plane", "controlplane", "control_plane":
-		want = RoleServer
+		want = role.Server
 	case "agent", "worker", "node":
-		want = RoleAgent
+		want = role.Agent
 	default:
 		return fmt.Sprintf("%q is not a role; use \"server\" or \"agent\"", r)
 	}
@@ -106,7 +108,7 @@ func (v *validator) topology() {
 		return
 	}
 	for _, h := range hosts {
-		if h.Role != RoleServer && h.Role != RoleAgent {
+		if h.Role != role.Server && h.Role != role.Agent {
 			return // a bad role is reported already; counting servers would mislead
 		}
 	}
@@ -129,7 +131,7 @@ const controlPlaneTaint = "node-role.kubernetes.io/control-plane=true:NoSchedule
 // serverTaints refuses a server taint with the key and effect of the one
 // cluster.taint_servers sets: the node can hold only one of them.
 func (v *validator) serverTaints(hp string, h Host) {
-	if h.Role != RoleServer || !v.inv.Cluster.TaintServers {
+	if h.Role != role.Server || !v.inv.Cluster.TaintServers {
 		return
 	}
 	for i, t := range h.Taints {

@@ -3,6 +3,7 @@ package inventory
 import (
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
@@ -97,6 +98,8 @@ func (d *decoder) value(n *yaml.Node, path string, target any) {
 		return
 	case *string:
 		ok = d.str(n, path, t)
+	case *role.Role: // validated with the host (validate_hosts.go)
+		ok = d.str(n, path, (*string)(t))
 	case *int:
 		ok = d.integer(n, path, t)
 	case *bool:

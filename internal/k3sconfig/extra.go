@@ -3,6 +3,8 @@ package k3sconfig
 import (
 	"fmt"
 	"strings"
+
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // reserved keys are owned by the typed fields of Node; Extra may never set them.
@@ -58,7 +60,7 @@ func checkExtra(n Node, m map[string]any, key string, v any) error {
 		return fmt.Errorf("extra key %q is managed by k3sup-pi and may not be overridden", key)
 	case byKubectl[key]:
 		return fmt.Errorf("extra key %q: labels and taints are applied through kubectl, set them on the host in the inventory", key)
-	case n.Role == RoleAgent && isServerOnly(key):
+	case n.Role == role.Agent && isServerOnly(key):
 		return fmt.Errorf("extra key %q is a server-only setting and cannot go to an agent", key)
 	}
 	if _, dup := m[key]; dup {

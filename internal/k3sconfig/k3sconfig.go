@@ -20,21 +20,16 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
 // Header is the comment on the first line of every rendered config.
 const Header = "# Managed by k3sup-pi; local edits are overwritten on the next 'k3sup-pi up'.\n"
 
-// Roles a Node may have.
-const (
-	RoleServer = "server"
-	RoleAgent  = "agent"
-)
-
 // Node is everything that goes into one host's config.yaml.
 type Node struct {
-	Role              string         // RoleServer or RoleAgent
+	Role              role.Role      // role.Server or role.Agent
 	NodeName          string         // node-name
 	ClusterInit       bool           // cluster-init: the first server of an embedded-etcd cluster
 	ServerURL         string         // server: "" for the first server
@@ -79,14 +74,14 @@ func Hash(b []byte) string {
 // check validates the typed fields of n against its role.
 func check(n Node) error {
 	switch n.Role {
-	case RoleServer:
+	case role.Server:
 		if n.ClusterInit && n.ServerURL != "" {
 			return fmt.Errorf("k3s config for %q: cluster-init is for the first server only, not one joining %s", n.NodeName, n.ServerURL)
 		}
 		if n.ClusterInit && n.DatastoreEndpoint != "" {
 			return fmt.Errorf("k3s config for %q: cluster-init (embedded etcd) and datastore-endpoint exclude each other", n.NodeName)
 		}
-	case RoleAgent:
+	case role.Agent:
 		switch {
 		case n.ServerURL == "":
 			return fmt.Errorf("k3s config for agent %q: no server URL to join", n.NodeName)
@@ -100,7 +95,7 @@ func check(n Node) error {
 			return fmt.Errorf("k3s config for agent %q: datastore-endpoint is a server-only setting", n.NodeName)
 		}
 	default:
-		return fmt.Errorf("k3s config for %q: role %q is neither %q nor %q", n.NodeName, n.Role, RoleServer, RoleAgent)
+		return fmt.Errorf("k3s config for %q: role %q is neither %q nor %q", n.NodeName, n.Role, role.Server, role.Agent)
 	}
 	return nil
 }

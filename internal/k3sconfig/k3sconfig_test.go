@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,14 +17,14 @@ const token = "K10c0ffee::server:s3cr3t-join"
 
 func goldenNodes() map[string]Node {
 	return map[string]Node{
-		"first-server": {Role: RoleServer, NodeName: "pi-01", ClusterInit: true, Token: token,
+		"first-server": {Role: role.Server, NodeName: "pi-01", ClusterInit: true, Token: token,
 			TLSSANs: []string{"10.0.0.5", "k3s.home.arpa"}, NodeIP: "10.0.0.5",
 			Extra: map[string]any{"disable": []string{"traefik", "servicelb"}, "write-kubeconfig-mode": "0644"}},
-		"joining-server": {Role: RoleServer, NodeName: "pi-02", ServerURL: "https://10.0.0.5:6443", Token: token,
+		"joining-server": {Role: role.Server, NodeName: "pi-02", ServerURL: "https://10.0.0.5:6443", Token: token,
 			TLSSANs: []string{"10.0.0.5"}},
-		"external-datastore": {Role: RoleServer, NodeName: "pi-01", Token: token,
+		"external-datastore": {Role: role.Server, NodeName: "pi-01", Token: token,
 			DatastoreEndpoint: "postgres://k3s:dbpass@10.0.0.2:5432/k3s"},
-		"agent": {Role: RoleAgent, NodeName: "pi-07", ServerURL: "https://10.0.0.5:6443", Token: token,
+		"agent": {Role: role.Agent, NodeName: "pi-07", ServerURL: "https://10.0.0.5:6443", Token: token,
 			NodeIP: "fd00::7", Extra: map[string]any{"kubelet-arg": []any{"max-pods=50", "image-gc-high-threshold=80"}}},
 	}
 }
@@ -79,7 +80,7 @@ func TestRenderDeterministic(t *testing.T) {
 
 func TestRenderErrors(t *testing.T) {
 	agent := func(mod func(*Node)) Node {
-		n := Node{Role: RoleAgent, NodeName: "pi-07", ServerURL: "https://10.0.0.5:6443", Token: token}
+		n := Node{Role: role.Agent, NodeName: "pi-07", ServerURL: "https://10.0.0.5:6443", Token: token}
 		mod(&n)
 		return n
 	}
@@ -89,15 +90,15 @@ func TestRenderErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown role", Node{Role: "worker"}, `role "worker"`},
-		{"extra overrides token", Node{Role: RoleServer, Extra: map[string]any{"token": "x"}}, `"token" is managed`},
+		{"extra overrides token", Node{Role: role.Server, Extra: map[string]any{"token": "x"}}, `"token" is managed`},
 		{"extra overrides server", agent(func(n *Node) { n.Extra = map[string]any{"server": "x"} }), `"server" is managed`},
-		{"extra overrides cluster-init", Node{Role: RoleServer, Extra: map[string]any{"cluster-init": false}}, `"cluster-init" is managed`},
-		{"extra duplicates node-name", Node{Role: RoleServer, NodeName: "a", Extra: map[string]any{"node-name": "b"}}, `"node-name" is already set`},
-		{"node-label via extra", Node{Role: RoleServer, Extra: map[string]any{"node-label": []string{"a=b"}}}, "kubectl"},
+		{"extra overrides cluster-init", Node{Role: role.Server, Extra: map[string]any{"cluster-init": false}}, `"cluster-init" is managed`},
+		{"extra duplicates node-name", Node{Role: role.Server, NodeName: "a", Extra: map[string]any{"node-name": "b"}}, `"node-name" is already set`},
+		{"node-label via extra", Node{Role: role.Server, Extra: map[string]any{"node-label": []string{"a=b"}}}, "kubectl"},
 		{"node-taint via extra", agent(func(n *Node) { n.Extra = map[string]any{"node-taint": "a=b:NoSchedule"} }), "kubectl"},
-		{"dashes in key", Node{Role: RoleServer, Extra: map[string]any{"--disable": "traefik"}}, "without leading dashes"},
-		{"map value", Node{Role: RoleServer, Extra: map[string]any{"disable": map[string]any{"a": 1}}}, "want a string"},
-		{"func in list", Node{Role: RoleServer, Extra: map[string]any{"disable": []any{func() {}}}}, "list item"},
+		{"dashes in key", Node{Role: role.Server, Extra: map[string]any{"--disable": "traefik"}}, "without leading dashes"},
+		{"map value", Node{Role: role.Server, Extra: map[string]any{"disable": map[string]any{"a": 1}}}, "want a string"},
+		{"func in list", Node{Role: role.Server, Extra: map[string]any{"disable": []any{func() {}}}}, "list item"},
 		{"agent without server", agent(func(n *Node) { n.ServerURL = "" }), "no server URL"},
 		{"agent without token", agent(func(n *Node) { n.Token = "" }), "no token"},
 		{"agent cluster-init", agent(func(n *Node) { n.ClusterInit = true }), "cluster-init is a server-only"},
@@ -105,8 +106,8 @@ func TestRenderErrors(t *testing.T) {
 		{"agent datastore", agent(func(n *Node) { n.DatastoreEndpoint = "x" }), "datastore-endpoint is a server-only"},
 		{"agent extra disable", agent(func(n *Node) { n.Extra = map[string]any{"disable": "traefik"} }), `"disable" is a server-only`},
 		{"agent extra etcd flag", agent(func(n *Node) { n.Extra = map[string]any{"etcd-snapshot-retention": 3} }), `"etcd-snapshot-retention" is a server-only`},
-		{"cluster-init joining", Node{Role: RoleServer, ClusterInit: true, ServerURL: "https://x:6443"}, "first server only"},
-		{"cluster-init with datastore", Node{Role: RoleServer, ClusterInit: true, DatastoreEndpoint: "x"}, "exclude each other"},
+		{"cluster-init joining", Node{Role: role.Server, ClusterInit: true, ServerURL: "https://x:6443"}, "first server only"},
+		{"cluster-init with datastore", Node{Role: role.Server, ClusterInit: true, DatastoreEndpoint: "x"}, "exclude each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +120,7 @@ func TestRenderErrors(t *testing.T) {
 }
 
 func TestAgentAcceptsAgentFlags(t *testing.T) {
-	n := Node{Role: RoleAgent, ServerURL: "https://10.0.0.5:6443", Token: token,
+	n := Node{Role: role.Agent, ServerURL: "https://10.0.0.5:6443", Token: token,
 		Extra: map[string]any{"kubelet-arg": []string{"max-pods=50"}, "flannel-iface": "eth0", "disable-apiserver-lb": true}}
 	if _, err := Render(n); err != nil {
 		t.Fatalf("Render agent with agent flags: %v", err)

@@ -19,9 +19,9 @@ func testCluster(t *testing.T) (*Client, *fleettest.Fleet) {
 	for _, name := range []string{"s1", "s2", "a1"} {
 		h := f.Add(name, fleettest.Fixture(t, "pi4-bookworm-arm64.txt"))
 		h.Set("hostname", name)
-		role := map[bool]string{true: "server", false: "agent"}[name[0] == 's']
-		h.Running(role, "v1.31.4+k3s1")
-		if role == "server" {
+		r := map[bool]string{true: "server", false: "agent"}[name[0] == 's']
+		h.Running(r, "v1.31.4+k3s1")
+		if r == "server" {
 			c.Servers = append(c.Servers, &fleet.Node{Host: inventory.Host{Address: name}, Conn: h})
 		}
 	}

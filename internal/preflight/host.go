@@ -8,6 +8,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Memory and disk thresholds in KiB, as /proc/meminfo and df report them. Boards
@@ -44,7 +45,7 @@ func finding(in Input, sev Severity, check, msg, fix string) []Finding {
 }
 
 func checkRole(in Input, _ Options) []Finding {
-	if in.Role == "server" || in.Role == "agent" {
+	if in.Role == role.Server || in.Role == role.Agent {
 		return nil
 	}
 	return finding(in, Error, "role", fmt.Sprintf("role %q is neither server nor agent", in.Role),
@@ -78,18 +79,18 @@ func checkMemory(in Input, opt Options) []Finding {
 		return finding(in, Warning, "memory", "could not read MemTotal from /proc/meminfo", "check that /proc/meminfo is readable on the host")
 	}
 	switch {
-	case in.Role == "server" && m < serverMinKB:
+	case in.Role == role.Server && m < serverMinKB:
 		sev, fix := Error, "use a board with 2 GB or more as server, make this host an agent, or pass --allow-low-memory"
 		if opt.AllowLowMemory {
 			sev, fix = Warning, "expect an unstable control plane; a 4 GB board is advised"
 		}
 		return finding(in, sev, "memory",
 			fmt.Sprintf("server has %s of memory: a k3s server needs 2 GB", human(m)), fix)
-	case in.Role == "server" && m < serverAdvisedKB:
+	case in.Role == role.Server && m < serverAdvisedKB:
 		return finding(in, Warning, "memory",
 			fmt.Sprintf("server has %s of memory: 4 GB is advised for a k3s server", human(m)),
 			"use a 4 GB or larger board as server if workloads run on it too")
-	case in.Role != "server" && m < agentMinKB:
+	case in.Role != role.Server && m < agentMinKB:
 		return finding(in, Error, "memory",
 			fmt.Sprintf("agent has %s of memory: a k3s agent needs 512 MB", human(m)),
 			"use a board with 512 MB or more, or remove this host from the inventory")
@@ -203,7 +204,7 @@ func ubuntuVersion(s string) (int, bool) {
 }
 
 func checkEtcdStorage(in Input, _ Options) []Finding {
-	if in.Role != "server" || !in.EmbeddedEtcd || !onSDCard(in.Facts) {
+	if in.Role != role.Server || !in.EmbeddedEtcd || !onSDCard(in.Facts) {
 		return nil
 	}
 	return finding(in, Warning, "etcd-storage",

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // captured parses a facts capture shared with the facts package's tests.
@@ -46,7 +47,7 @@ func TestCheckHost(t *testing.T) {
 	tests := []struct {
 		name    string
 		file    string
-		role    string
+		role    role.Role
 		etcd    bool
 		opt     Options
 		mutate  func(*facts.Facts)

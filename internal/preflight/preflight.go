@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Severity ranks a Finding. Any Error stops `up` before the first change.
@@ -58,7 +59,7 @@ func (f Finding) String() string {
 // Input is one host as preflight sees it: its facts and what the inventory plans for it.
 type Input struct {
 	Host         string      // inventory name
-	Role         string      // "server" or "agent"
+	Role         role.Role   // server or agent
 	Facts        facts.Facts // gathered from the host
 	WantHostname string      // hostname the inventory sets, "" if none
 	EmbeddedEtcd bool        // the cluster's servers keep their state in embedded etcd

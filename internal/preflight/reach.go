@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // The reachability check probes, before any change, the TCP port through which
@@ -117,10 +118,10 @@ func classifyProbe(code int, out string) ProbeResult {
 }
 
 // ReachFindings turns one source host's probe results into preflight findings.
-func ReachFindings(from, role string, rs []ProbeResult) []Finding {
+func ReachFindings(from string, r role.Role, rs []ProbeResult) []Finding {
 	var out []Finding
 	for _, p := range rs {
-		if f, ok := reachFinding(from, role, p); ok {
+		if f, ok := reachFinding(from, r, p); ok {
 			out = append(out, f)
 		}
 	}
@@ -130,7 +131,7 @@ func ReachFindings(from, role string, rs []ProbeResult) []Finding {
 // reachFinding is the finding for one probe, if it needs one. A blocked server
 // is an error that names both hosts; a blocked API endpoint is only a warning,
 // since a virtual IP may come up with the cluster itself.
-func reachFinding(from, role string, p ProbeResult) (Finding, bool) {
+func reachFinding(from string, r role.Role, p ProbeResult) (Finding, bool) {
 	if p.Outcome == ReachOK {
 		return Finding{}, false
 	}
@@ -147,7 +148,7 @@ func reachFinding(from, role string, p ProbeResult) (Finding, bool) {
 		return f, true
 	}
 	f.Msg = fmt.Sprintf("%s cannot reach %s (%s)", from, label, p.Detail)
-	f.Fix = reachFix(role, p)
+	f.Fix = reachFix(r, p)
 	if p.Target.Endpoint {
 		f.Severity = Warning
 		f.Msg += "; if it is a virtual IP that comes up with the cluster, ignore this"
@@ -156,11 +157,11 @@ func reachFinding(from, role string, p ProbeResult) (Finding, bool) {
 }
 
 // reachFix says what to open, depending on who cannot reach whom.
-func reachFix(role string, p ProbeResult) string {
+func reachFix(r role.Role, p ProbeResult) string {
 	switch {
 	case p.Outcome == ReachNoResolve:
 		return fmt.Sprintf("make %q resolve on every host (DNS or /etc/hosts), or use an IP address in the inventory", p.Target.Host)
-	case role == "server":
+	case r == role.Server:
 		return fmt.Sprintf("open %s/tcp between the servers", p.Target.Port)
 	}
 	return fmt.Sprintf("open %s/tcp from the agents to the servers", p.Target.Port)

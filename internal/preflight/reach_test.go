@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 func TestClassifyProbe(t *testing.T) {
@@ -79,7 +80,7 @@ func TestReachFinding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, ok := reachFinding("pi-a2", tt.role, tt.probe)
+			f, ok := reachFinding("pi-a2", role.Role(tt.role), tt.probe)
 			if ok != tt.ok {
 				t.Fatalf("finding %v, want %v", ok, tt.ok)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Paths that `reset` looks at. The uninstall scripts are k3s's own; the rest
@@ -52,7 +53,7 @@ type Result struct {
 // Host is one host's part of a reset.
 type Host struct {
 	Host    string
-	Role    string
+	Role    role.Role
 	Node    string
 	Actions []string // done, or planned when Pending; empty = already clean
 	Pending bool     // Actions are planned, not done (a dry run, or a run that stopped first)
@@ -132,7 +133,7 @@ func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []
 		switch {
 		case want[h.Name()]:
 			selected = append(selected, h)
-		case h.Role == inventory.RoleServer:
+		case h.Role == role.Server:
 			staying = append(staying, h)
 		}
 	}
@@ -144,7 +145,7 @@ func selectHosts(inv *inventory.Inventory, names []string) (selected, staying []
 func resetOrder(nodes []*fleet.Node) []*fleet.Node {
 	var agents, servers []*fleet.Node
 	for _, n := range nodes {
-		if n.Host.Role == inventory.RoleServer {
+		if n.Host.Role == role.Server {
 			servers = append(servers, n)
 		} else {
 			agents = append(agents, n)
@@ -200,7 +201,7 @@ func (r *resetter) result() *Result {
 // apply resets agents (in parallel), then servers (one at a time), then
 // reboots the hosts whose cmdline.txt was restored, all together.
 func (r *resetter) apply(ctx context.Context) error {
-	isServer := func(n *fleet.Node) bool { return n.Host.Role == inventory.RoleServer }
+	isServer := func(n *fleet.Node) bool { return n.Host.Role == role.Server }
 	hasPlan := func(n *fleet.Node) bool { return !r.plans[n].Empty() }
 	order := func() []*fleet.Node { return r.order }
 	return fleet.RunPhases(ctx, r.opt.Log,

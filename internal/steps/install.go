@@ -14,6 +14,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // The scripts of the installer's steps.
@@ -93,8 +94,8 @@ func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 // restarts k3s only when it changed a file, and an offline binary is
 // uploaded before it runs: INSTALL_K3S_FORCE_RESTART makes it restart even
 // then, since it only runs when the plan wants another k3s running.
-func (in *installer) install(ctx context.Context, n *fleet.Node, role, hint string) error {
-	env := []string{"INSTALL_K3S_EXEC=" + role, "INSTALL_K3S_FORCE_RESTART=true"} // arguments of env(1): quoted once, by remote
+func (in *installer) install(ctx context.Context, n *fleet.Node, r role.Role, hint string) error {
+	env := []string{"INSTALL_K3S_EXEC=" + string(r), "INSTALL_K3S_FORCE_RESTART=true"} // arguments of env(1): quoted once, by remote
 	if in.src.Source == "offline" {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
 	} else {
@@ -106,15 +107,7 @@ func (in *installer) install(ctx context.Context, n *fleet.Node, role, hint stri
 		}
 	}
 	argv := append(append([]string{"env"}, env...), "sh", hostpath.InstallScript)
-	return in.step("install k3s ("+role+")", serviceName(role), hint, argv...).run(ctx, n)
-}
-
-// serviceName is the systemd unit the installer writes for a role.
-func serviceName(role string) string {
-	if role == "server" {
-		return "k3s"
-	}
-	return "k3s-agent"
+	return in.step("install k3s ("+string(r)+")", r.Unit(), hint, argv...).run(ctx, n)
 }
 
 // ensureK3s brings k3s on one host to the plan: config.yaml, then install, or
@@ -122,7 +115,7 @@ func serviceName(role string) string {
 // ("" for the first server). It returns the version the node must report
 // once Ready: the installed binary's, read on the host after the change
 // ("" when nothing was started).
-func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, config []byte, p K3sPlan, join string) (string, error) {
+func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, r role.Role, config []byte, p K3sPlan, join string) (string, error) {
 	if p.WriteConfig {
 		wctx, cancel := context.WithTimeout(ctx, in.timeout)
 		_, err := n.Conn.WriteFile(wctx, hostpath.K3sConfig, config, 0o600)
@@ -132,7 +125,7 @@ func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, 
 		}
 		n.Note("wrote %s", hostpath.K3sConfig)
 	}
-	svc := serviceName(role)
+	svc := r.Unit()
 	hint := initHint(n.Conn.Name())
 	if join != "" {
 		hint = joinHint(n.Conn.Name(), join)
@@ -140,10 +133,10 @@ func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, role string, 
 	var done string
 	switch {
 	case p.Install:
-		if err := in.install(ctx, n, role, hint); err != nil {
+		if err := in.install(ctx, n, r, hint); err != nil {
 			return "", err
 		}
-		done = "installed k3s " + role + " %s (" + p.InstallReason + ")"
+		done = "installed k3s " + string(r) + " %s (" + p.InstallReason + ")"
 	case p.Restart:
 		if err := in.step("restart "+svc, svc, hint, "systemctl", "restart", svc).run(ctx, n); err != nil {
 			return "", err

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // agentsPhase joins (or upgrades) the agents that need it, in batches of
@@ -56,7 +57,7 @@ func (r *run) agentBatch(ctx context.Context, batch []*fleet.Node, num int) erro
 	want := map[string]string{}
 	var mu sync.Mutex
 	err := fleet.ForEach(ctx, changed, r.inv.Cluster.Concurrency, func(ctx context.Context, n *fleet.Node) error {
-		v, err := r.in.ensureK3s(ctx, n, "agent", cfgs[n], r.k3s[n], r.inv.ServerURL())
+		v, err := r.in.ensureK3s(ctx, n, role.Agent, cfgs[n], r.k3s[n], r.inv.ServerURL())
 		mu.Lock()
 		want[n.NodeName()] = v
 		mu.Unlock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // labelsPhase brings every node's labels and taints to the inventory's. It
@@ -56,10 +57,10 @@ func (r *run) metaWant(n *fleet.Node) kube.MetaWant {
 		w.Labels[k] = v
 	}
 	w.Taints = append(w.Taints, n.Host.Taints...)
-	if n.Host.Role == "server" && r.inv.Cluster.TaintServers {
+	if n.Host.Role == role.Server && r.inv.Cluster.TaintServers {
 		w.Taints = append(w.Taints, kube.ControlPlaneTaint)
 	}
-	if n.Host.Role == "agent" && r.inv.Cluster.LabelWorkers {
+	if n.Host.Role == role.Agent && r.inv.Cluster.LabelWorkers {
 		k, v, _ := strings.Cut(kube.WorkerLabel, "=")
 		w.Labels[k] = v
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // PrepPlan says how a host's operating system must change before k3s goes on it.
@@ -63,10 +64,10 @@ func (p K3sPlan) Changed() bool { return p.Install || p.WriteConfig || p.Restart
 
 // K3sWant is the desired k3s state of one host, and what the cluster says of it.
 type K3sWant struct {
-	Role       string // server or agent
-	Version    string // exact version; "" means any installed version will do (channel installs)
-	BinaryHash string // offline installs: sha256 of the bundle's k3s; "" online
-	ConfigHash string // sha256 of the rendered config.yaml; "" when not known yet (dry run before the token exists)
+	Role       role.Role // server or agent
+	Version    string    // exact version; "" means any installed version will do (channel installs)
+	BinaryHash string    // offline installs: sha256 of the bundle's k3s; "" online
+	ConfigHash string    // sha256 of the rendered config.yaml; "" when not known yet (dry run before the token exists)
 	// NodeVersion is the version the node reports to the cluster now (its
 	// kubelet version): what RUNS, where the facts tell what is on disk.
 	// "" when unknown (not a node yet, or the API did not answer).

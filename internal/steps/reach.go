@@ -8,6 +8,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // The reachability check (preflight/reach.go) run over the fleet: who
@@ -78,7 +79,7 @@ func reachPairs(sources, servers []*fleet.Node, endpoint *preflight.ReachTarget)
 		if len(ts) == 0 {
 			continue
 		}
-		if endpoint != nil && !sameTarget(ts, *endpoint) && (n.Host.Role != "server" || len(servers) > 1) {
+		if endpoint != nil && !sameTarget(ts, *endpoint) && (n.Host.Role != role.Server || len(servers) > 1) {
 			ts = append(ts, *endpoint)
 		}
 		out = append(out, reachPair{From: n, Targets: ts})

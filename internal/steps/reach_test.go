@@ -14,11 +14,12 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 func TestReachPairs(t *testing.T) {
-	node := func(name, role string) *fleet.Node {
-		return &fleet.Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role}}
+	node := func(name, r string) *fleet.Node {
+		return &fleet.Node{Host: inventory.Host{Address: "10.0.0." + name[len(name)-1:], Hostname: name, Role: role.Role(r)}}
 	}
 	s1, s2, a1 := node("srv1", "server"), node("srv2", "server"), node("ag3", "agent")
 	ep := &preflight.ReachTarget{Name: "the API endpoint", Host: "10.0.0.100", Port: "6443", Endpoint: true}
@@ -123,8 +124,8 @@ func (l *nopLog) Warnf(format string, args ...any) {
 
 func TestCheckReachThroughTheScript(t *testing.T) {
 	path := stubCurl(t)
-	mk := func(addr, name, role string) *fleet.Node {
-		return &fleet.Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role}, Conn: &fleettest.Local{Host: name, PATH: path}}
+	mk := func(addr, name, r string) *fleet.Node {
+		return &fleet.Node{Host: inventory.Host{Address: addr, Hostname: name, Role: role.Role(r)}, Conn: &fleettest.Local{Host: name, PATH: path}}
 	}
 	tests := []struct {
 		name    string

@@ -10,6 +10,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // rebootAll reboots the hosts whose plan asks for it. Servers of a
@@ -39,7 +40,7 @@ func (r *run) rebootGroups() (together, rolling []*fleet.Node) {
 		if !r.prep[n].Reboot {
 			continue
 		}
-		if ha && n.Host.Role == "server" && runsK3s(n) {
+		if ha && n.Host.Role == role.Server && runsK3s(n) {
 			rolling = append(rolling, n)
 		} else {
 			together = append(together, n)

@@ -12,6 +12,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // patchedCmdline is a cmdline.txt that an earlier run gave the cgroup flags.
@@ -26,20 +27,20 @@ func rebootRun(t *testing.T, specs []string, notBack, k3sDown string) (*run, *te
 		inv: &inventory.Inventory{Cluster: inventory.Cluster{Concurrency: 4, RebootTimeout: time.Minute, ReadyTimeout: time.Minute}}}
 	for _, s := range specs {
 		parts := strings.Split(s, ":")
-		name, role, k3s := parts[0], parts[1], parts[2]
+		name, hr, k3s := parts[0], parts[1], parts[2]
 		f.add(name)
 		h := f.Host(f.addr[name])
 		h.Set("hostname", name, "cmdline_bak", "1", "cmdline_hex", hex.EncodeToString([]byte(patchedCmdline)))
 		if k3s == "running" {
-			h.Running(role, "v1.31.4+k3s1")
+			h.Running(hr, "v1.31.4+k3s1")
 		}
 		h.NotBack, h.DownAfterReboot = name == notBack, name == k3sDown
-		n := &fleet.Node{Host: inventory.Host{Address: f.addr[name], Role: role, Hostname: name}, Conn: h}
+		n := &fleet.Node{Host: inventory.Host{Address: f.addr[name], Role: role.Role(hr), Hostname: name}, Conn: h}
 		if err := fleet.Gather(context.Background(), n); err != nil {
 			t.Fatal(err)
 		}
 		r.nodes = append(r.nodes, n)
-		if role == "server" {
+		if hr == "server" {
 			r.servers = append(r.servers, n)
 		} else {
 			r.agents = append(r.agents, n)

@@ -8,6 +8,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // run is the state of one `up`: the hosts, their plans and the cluster secrets.
@@ -48,7 +49,7 @@ func newRun(ctx context.Context, opt Options, only string) (*run, error) {
 	r.nodes = nodes
 	r.result.Nodes = nodes
 	for _, n := range nodes {
-		if n.Host.Role == "server" {
+		if n.Host.Role == role.Server {
 			r.servers = append(r.servers, n)
 		} else {
 			r.agents = append(r.agents, n)
@@ -131,7 +132,7 @@ func (r *run) planK3s(n *fleet.Node) (K3sPlan, bool, error) {
 func (r *run) readRunning(ctx context.Context) {
 	up := false
 	for _, s := range r.servers {
-		up = up || s.Facts.K3sRole == "server" && s.Facts.ServiceActive
+		up = up || s.Facts.K3sRole == role.Server && s.Facts.ServiceActive
 	}
 	if !up {
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,7 +33,7 @@ func (r *run) readTokens(ctx context.Context) error {
 		}
 	}
 	r.setToken(tok)
-	if first.Facts.K3sRole == "server" && first.Facts.ServiceActive {
+	if first.Facts.K3sRole == role.Server && first.Facts.ServiceActive {
 		if err := r.readJoinToken(ctx); err != nil {
 			return err
 		}
@@ -49,7 +50,7 @@ func (r *run) readTokens(ctx context.Context) error {
 // means no datastore exists yet. Neither token is ever printed.
 func (r *run) checkClusterToken(ctx context.Context) error {
 	first := r.servers[0]
-	if r.token == "" || first.Facts.K3sRole != "server" {
+	if r.token == "" || first.Facts.K3sRole != role.Server {
 		return nil
 	}
 	cur := r.joinToken
@@ -153,7 +154,7 @@ func (r *run) tokenFor(n *fleet.Node) string {
 func (r *run) config(n *fleet.Node) ([]byte, error) {
 	c := r.inv.Cluster
 	node := k3sconfig.Node{Role: n.Host.Role, NodeName: n.NodeName(), Token: r.tokenFor(n)}
-	if n.Host.Role == "server" {
+	if n.Host.Role == role.Server {
 		host, _ := r.inv.Endpoint()
 		node.TLSSANs = dedupe(host, n.Host.Address)
 		node.DatastoreEndpoint = c.DatastoreEndpoint

@@ -8,6 +8,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
 // Options drive one `up` run.
@@ -35,7 +36,7 @@ type Result struct {
 // HostPlan is the plan of one host, as shown by --dry-run.
 type HostPlan struct {
 	Host  string
-	Role  string
+	Role  role.Role
 	Prep  PrepPlan
 	K3s   K3sPlan
 	Known bool // false when the k3s plan depends on a token that does not exist yet
@@ -95,7 +96,7 @@ func (r *run) checkJoin(ctx context.Context) error {
 		case n.Facts.K3sRole != "" && !inCluster:
 			problems = append(problems, fmt.Sprintf("%s: k3s %s already runs here but no node %q is in the cluster (joined elsewhere or under another name); run `k3sup-pi reset --host %s` first",
 				n.Host.Name(), n.Facts.K3sRole, n.NodeName(), n.Host.Name()))
-		case n.Host.Role == "server" && !inCluster:
+		case n.Host.Role == role.Server && !inCluster:
 			if msg := r.serverJoinProblem(nodes, n); msg != "" {
 				problems = append(problems, msg)
 			}
