@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Each check returns "" when the value is fine, else a message that says what
@@ -196,6 +197,9 @@ func checkURL(s string) string {
 
 // checkDatastore checks the scheme only, and never quotes the value: it holds a password.
 func checkDatastore(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return "holds a line break or another control character (value not shown: it may hold a password); write it on one line"
+	}
 	for _, p := range []string{"postgres://", "postgresql://", "mysql://", "http://", "https://", "nats://"} {
 		if strings.HasPrefix(s, p) {
 			return ""

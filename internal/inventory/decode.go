@@ -47,6 +47,9 @@ func Parse(name string, data []byte) (*Inventory, error) {
 	if _, ok := d.pos["hosts"]; !ok && !d.bad("hosts") {
 		d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
 	}
+	if d.exhausted {
+		return nil, d.err(name) // checks on a half-read inventory would mislead
+	}
 	applyDefaults(inv)
 	validate(inv, &d.problems)
 	if err := d.err(name); err != nil {
@@ -70,9 +73,10 @@ const maxNodes = 100000
 // each key path was set.
 type decoder struct {
 	problems
-	pos    map[string]pos
-	budget int
-	active map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
+	pos       map[string]pos
+	budget    int
+	exhausted bool                // the budget ran out; the rest of the tree was not read
+	active    map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
 }
 
 func at(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
@@ -101,7 +105,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			d.add(pos{}, "", "the file is empty; start from inventory.example.yml")
 		} else {
-			d.syntax(err)
+			d.syntax(data, err)
 		}
 		return nil
 	}
@@ -109,7 +113,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	if err := dec.Decode(&extra); err == nil {
 		d.add(at(&extra), "", "a second YAML document (after ---); keep the whole inventory in one document")
 	} else if !errors.Is(err, io.EOF) {
-		d.syntax(err)
+		d.syntax(data, err)
 	}
 	if len(doc.Content) == 0 {
 		d.add(pos{}, "", "the file holds no settings; start from inventory.example.yml")
@@ -123,14 +127,19 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	return root
 }
 
-func (d *decoder) syntax(err error) {
+func (d *decoder) syntax(data []byte, err error) {
 	m := syntaxLine.FindStringSubmatch(err.Error())
 	if m == nil {
+		if p, msg, ok := badText(data); ok {
+			d.add(p, "", "%s", msg)
+			return
+		}
 		d.add(pos{}, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return
 	}
 	line, _ := strconv.Atoi(m[1])
-	d.add(pos{line: line, col: 1}, "", "not valid YAML: %s", m[2])
+	p, msg := syntaxHint(data, line, m[2])
+	d.add(p, "", "%s", msg)
 }
 
 // resolve follows aliases to the node they name.

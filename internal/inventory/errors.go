@@ -53,14 +53,25 @@ type pos struct {
 // problems collects Problems in the order found.
 type problems struct {
 	list []Problem
+	seen map[Problem]bool
 }
 
+// add records a problem, once: an alias used many times would otherwise
+// repeat the same problem at the same place for every use.
 func (ps *problems) add(at pos, path, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if at.origin != "" && at.origin != badOrigin {
 		msg += " (set by " + at.origin + ")"
 	}
-	ps.list = append(ps.list, Problem{Line: at.line, Col: at.col, Path: path, Msg: msg})
+	p := Problem{Line: at.line, Col: at.col, Path: path, Msg: msg}
+	if ps.seen[p] {
+		return
+	}
+	if ps.seen == nil {
+		ps.seen = map[Problem]bool{}
+	}
+	ps.seen[p] = true
+	ps.list = append(ps.list, p)
 }
 
 // err returns nil when there is no problem, else an *Error with the problems

@@ -49,8 +49,11 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 	d.pos[path] = at(n)
 	seen := map[string]*yaml.Node{} // key:effect → first taint with it
 	for i, e := range n.Content {
-		e = resolve(e)
 		tp := fmt.Sprintf("%s[%d]", path, i)
+		if !d.spend(e, tp) {
+			return
+		}
+		e = resolve(e)
 		if e.Kind != yaml.ScalarNode || e.ShortTag() == "!!null" {
 			d.add(at(e), tp, "expected a taint like \"dedicated=gpu:NoSchedule\", got %s", describe(e, false))
 			continue

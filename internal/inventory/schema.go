@@ -79,8 +79,11 @@ func (d *decoder) hosts(n *yaml.Node, path string, inv *Inventory) {
 	}
 	d.pos[path] = at(n)
 	for i, e := range n.Content {
-		e = resolve(e)
 		hp := fmt.Sprintf("%s[%d]", path, i)
+		if !d.spend(e, hp) {
+			return
+		}
+		e = resolve(e)
 		h := Host{Line: e.Line}
 		d.pos[hp] = at(e)
 		if e.Kind == yaml.MappingNode {
