@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
@@ -35,6 +36,9 @@ Only the servers are read; no other node is changed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (o.Host == "") == (o.Address == "") {
 				return &usageError{msg: "add-node: give exactly one of --host NAME (from the inventory) or --address ADDR"}
+			}
+			if err := newHostFlagsOnly(cmd, o); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -76,6 +80,20 @@ func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s st
 		printSummary(p, res)
 	}
 	return err
+}
+
+// newHostFlagsOnly refuses, with --host, the flags that describe a new host:
+// the inventory entry gives those settings, and the flags would be ignored.
+func newHostFlagsOnly(cmd *cobra.Command, o *addNodeOptions) error {
+	if o.Host == "" {
+		return nil
+	}
+	for _, n := range []string{"role", "hostname", "ssh-user", "ssh-key"} {
+		if cmd.Flags().Changed(n) {
+			return &usageError{msg: fmt.Sprintf("add-node: --%s goes with --address only; with --host %s the inventory gives the host's settings (change them there)", n, o.Host)}
+		}
+	}
+	return nil
 }
 
 // newHost finds the inventory host, or builds one from the flags.
