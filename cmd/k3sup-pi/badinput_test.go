@@ -150,6 +150,12 @@ var badInputs = []badInput{
 	{name: "hostname is a domain name", inv: "hosts:\n  - {address: 192.0.2.1, hostname: pi-1.local}\n",
 		want: `{i}:2:36: hosts[0].hostname: "pi-1.local" is a domain name; a hostname is one label, like "pi-1"`},
 
+	// Control characters in values are escaped: one problem stays one line.
+	{name: "key path with a line break", inv: "ssh:\n  key: \"id\\nrsa\"\n" + oneHost,
+		want: `{i}:2:8: ssh.key: {d}/id\nrsa does not exist; give the private key file, like ~/.ssh/id_ed25519`},
+	{name: "label key with a terminal escape", inv: "hosts:\n  - address: 192.0.2.1\n    labels:\n      \"\\e[2Jx\": y\n",
+		want: `{i}:4:7: hosts[0].labels[\x1b[2Jx]: label key "\x1b[2Jx" must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (optionally after a prefix like example.com/)`},
+
 	// CIDRs.
 	{name: "CIDR prefix too long", inv: "cluster:\n  server_config:\n    cluster-cidr: 10.42.0.0/33\n" + oneHost,
 		want: `{i}:3:19: cluster.server_config.cluster-cidr: "10.42.0.0/33" is not a network in CIDR form, like 10.42.0.0/16 or fd00:42::/56 (join two with a comma for dual-stack)`},
