@@ -161,7 +161,20 @@ func checkVersion(v string) string {
 	return fmt.Sprintf("%q is not a k3s version; they look like v1.31.4+k3s1", v)
 }
 
-// checkHostPort checks host[:port] as used by api_endpoint.
+// checkEndpoint checks api_endpoint: host[:port], or an IPv6 address in
+// brackets without a port, which the steps read as that address on 6443.
+func checkEndpoint(s string) string {
+	inner, ok := strings.CutPrefix(s, "[")
+	if !ok || !strings.HasSuffix(inner, "]") {
+		return checkHostPort(s)
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSuffix(inner, "]")); err != nil || !ip.Is6() {
+		return fmt.Sprintf("%q is not host[:port]: only an IPv6 address goes in brackets, like [fd00::10] or [fd00::10]:6443", s)
+	}
+	return ""
+}
+
+// checkHostPort checks host[:port], as api_endpoint and proxy_jump use it.
 func checkHostPort(s string) string {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
