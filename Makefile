@@ -7,6 +7,7 @@ FLEET ?= demo
 GOBIN := $(shell $(GO) env GOPATH)/bin
 E2E_TIMEOUT ?= 75m
 FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 60s
 TEST_FUZZTIME ?= 10s
 
 .PHONY: help build deps lint test e2e check fleet fleet-down image demo bench fuzz clean
@@ -30,7 +31,7 @@ lint: deps ## gofmt, go vet, staticcheck (also over the e2e build tag) and shell
 
 test: ## unit and integration tests (no Docker needed), then every fuzz target for TEST_FUZZTIME (10s)
 	$(GO) test -count=1 ./...
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) FUZZMINIMIZETIME=2s
 
 e2e: deps build ## end-to-end tests on a Docker fleet of Pi-like hosts
 	$(GO) test -count=1 -tags e2e -p 1 -timeout $(E2E_TIMEOUT) -v ./e2e/... 2>&1 | tee e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
@@ -57,7 +58,7 @@ fuzz: ## run each fuzz target for FUZZTIME (20s); a failing input is saved under
 	@for file in $$(grep -rlE '^func Fuzz[A-Z]' --include='*_test.go' internal cmd | sort); do \
 		for f in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]+)\(.*/\1/p' $$file); do \
 			echo "fuzz $$f in ./$$(dirname $$file) for $(FUZZTIME)"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file) || exit 1; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$(dirname $$file) || exit 1; \
 		done; \
 	done
 

@@ -29,7 +29,8 @@ func newAddNodeCmd(g *globalOptions, s streams, runF func(context.Context, *addN
 		Long: `add-node prepares one host like up does (cmdline.txt, reboot, hostname), reads
 the join token from the first server, joins the host, waits until it is Ready and
 applies its labels and taints. Name a host of the inventory with --host, or give
-a new one with --address (and optionally --user, --key, --role, --hostname).
+a new one with --address (and optionally --ssh-user, --ssh-key, --role,
+--hostname; these describe a new host and are refused with --host).
 Only the servers are read; no other node is changed.`,
 		Example: "  k3sup-pi add-node -i inventory.yml --host pi-07\n  k3sup-pi add-node --address 192.168.1.57 --hostname pi-07",
 		Args:    noArgs,
@@ -49,7 +50,7 @@ Only the servers are read; no other node is changed.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
 	f.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
-	f.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
+	f.StringVar(&o.Role, "role", "agent", "with --address: agent, or server to grow an HA control plane")
 	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
 	f.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
 	f.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
