@@ -108,6 +108,8 @@ var badInputs = []badInput{
 	{name: "only comments", inv: "# hosts: to come\n", want: `{i}: the file is empty; start from inventory.example.yml`},
 	{name: "no hosts key", inv: "cluster:\n  name: pis\n",
 		want: `{i}:1:1: hosts: missing; list the machines under hosts:, each with an address`},
+	{name: "hosts without a value", inv: "cluster:\n  name: pis\nhosts:\n# - address: 192.0.2.1\n",
+		want: `{i}:3:1: hosts: has no value; list the machines under it, each as "- address: ..." indented below hosts:`},
 	{name: "zero hosts", inv: "hosts: []\n",
 		want: `{i}:1:8: hosts: is empty; list at least one host, like "- address: 192.168.1.10"`},
 	{name: "no server", inv: "hosts:\n  - {address: 192.0.2.1, role: agent}\n",

@@ -45,7 +45,11 @@ func Parse(name string, data []byte) (*Inventory, error) {
 	}
 	d.mapping(root, "", rootFields(inv, d))
 	if _, ok := d.pos["hosts"]; !ok && !d.bad("hosts") {
-		d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
+		if k := findKey(root, "hosts"); k != nil {
+			d.add(at(k), "hosts", "has no value; list the machines under it, each as \"- address: ...\" indented below hosts:")
+		} else {
+			d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
+		}
 	}
 	if d.exhausted {
 		return nil, d.err(name) // checks on a half-read inventory would mislead
@@ -56,6 +60,16 @@ func Parse(name string, data []byte) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// findKey returns the key node named key in mapping n, or nil.
+func findKey(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return k
+		}
+	}
+	return nil
 }
 
 func absDir(name string) string {
