@@ -239,6 +239,17 @@ var badInputs = []badInput{
 		env: map[string]string{"K3SUP_PI_SUDO_PASSWORD": "Sud0'$`pw\n"}, secrets: []string{"Sud0", "K10x"},
 		want: `{i}:2:10: cluster.token: starts or ends with white space (value withheld); remove it, it would become part of the secret`},
 
+	// Every command that reads the inventory refuses it the same way.
+	{name: "doctor with a repeated key", inv: "ssh:\n  user: a\n  user: b\n" + oneHost, args: []string{"doctor", "-i", "{i}"},
+		want: `{i}:3:3: ssh.user: repeated key (first on line 2); keep one`},
+	{name: "reset with a tab", inv: "hosts:\n\t- address: 192.0.2.1\n", args: []string{"reset", "--yes", "-i", "{i}"},
+		want: `{i}:2:1: not valid YAML: a tab indents this line; YAML indents with spaces only, replace the tab with spaces`},
+	{name: "kubeconfig with an empty file", inv: "", args: []string{"kubeconfig", "-i", "{i}"},
+		want: `{i}: the file is empty; start from inventory.example.yml`},
+	{name: "add-node with two etcd servers", inv: "hosts:\n  - {address: 192.0.2.1, role: server}\n  - {address: 192.0.2.2, role: server}\n",
+		args: []string{"add-node", "-i", "{i}", "--address", "192.0.2.9"},
+		want: `{i}:3:1: hosts: 2 servers with embedded etcd: etcd needs an odd number for quorum; add or remove one server, or set cluster.datastore_endpoint for an external datastore`},
+
 	// Conflicting and malformed flags.
 	{name: "version and channel flags", inv: oneHost, args: []string{"up", "--dry-run", "-i", "{i}", "--k3s-version", "v1.31.4+k3s1", "--channel", "stable"},
 		want: `{i}: cluster.channel: set together with k3s_version; keep one (an exact version, or a channel like stable) (set by --channel or $K3SUP_PI_CHANNEL)`},
