@@ -8,13 +8,14 @@ import (
 )
 
 // syntaxHint improves yaml.v3's message for a syntax error it placed on
-// line (1-based): a tab in the indentation at or below that line is named
-// with its own position, and a block whose indentation broke is said to be
+// line (1-based): for the errors a tab causes, the first tab in the
+// indentation at or below that line is named with its own position, and a block whose indentation broke is said to be
 // the one starting on that line (yaml.v3 names where the block starts, not
 // the line that broke it).
 func syntaxHint(data []byte, line int, msg string) (pos, string) {
+	tabby := strings.Contains(msg, "tab") || strings.HasPrefix(msg, "found character that cannot start any token")
 	lines := strings.Split(string(data), "\n")
-	for i := max(line-1, 0); i < len(lines); i++ {
+	for i := max(line-1, 0); tabby && i < len(lines); i++ {
 		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
 		if col := strings.IndexByte(indent, '\t'); col >= 0 {
 			return pos{line: i + 1, col: col + 1}, "not valid YAML: a tab indents this line; YAML indents with spaces only, replace the tab with spaces"
