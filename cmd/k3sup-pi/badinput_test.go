@@ -82,8 +82,8 @@ var badInputs = []badInput{
 
 	// Anchors, aliases and merge bombs.
 	{name: "alias repeats a host", inv: "hosts:\n  - &a {address: 192.0.2.1, hostname: pi-1}\n  - *a\n",
-		want: `{i}:2:18: hosts[1].address: 192.0.2.1 port 22 is already hosts[0] (line 2); list each host once` + "\n" +
-			`{i}:2:39: hosts[1].hostname: "pi-1" is already the hostname of hosts[0] (line 2); every node needs its own`},
+		want: `{i}:3:5: hosts[1].address: 192.0.2.1 port 22 is already hosts[0] (line 2); list each host once` + "\n" +
+			`{i}:3:5: hosts[1].hostname: "pi-1" is already the hostname of hosts[0] (line 2); every node needs its own`},
 	{name: "merge into itself", inv: "hosts:\n  - &a\n    address: 192.0.2.1\n    labels: &l\n      <<: *l\n",
 		want: `{i}:4:13: hosts[0].labels: << merges this mapping into itself; remove that merge`},
 	{name: "billion laughs in k3s settings", inv: "cluster:\n  server_config:\n" + laughs("    ", 6) + oneHost,

@@ -90,10 +90,21 @@ type decoder struct {
 	pos       map[string]pos
 	budget    int
 	exhausted bool                // the budget ran out; the rest of the tree was not read
+	via       *yaml.Node          // the alias the host being decoded came through, if any
 	active    map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
 }
 
 func at(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
+
+// here is where a value given by n is placed for later checks: at n, or at
+// the alias a whole host entry came through (hosts: [*a, *a]), so that a
+// check of the second host does not point at the first.
+func (d *decoder) here(n *yaml.Node) pos {
+	if d.via != nil {
+		return at(d.via)
+	}
+	return at(n)
+}
 
 // markBad records that path had a value that could not be decoded, so that
 // defaults and later checks leave it alone.

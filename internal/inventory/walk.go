@@ -133,7 +133,7 @@ func (d *decoder) value(n *yaml.Node, path string, target any) {
 		d.add(at(n), path, "internal error: no decoder for %T", target)
 	}
 	if ok {
-		d.pos[path] = at(n)
+		d.pos[path] = d.here(n)
 	} else {
 		d.markBad(n, path)
 	}
