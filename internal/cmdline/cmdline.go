@@ -55,19 +55,6 @@ func Patch(content string) (patched string, changed bool, err error) {
 	return line + extra + eol, true, nil
 }
 
-// Has reports whether every one of CgroupFlags takes effect in content, which may
-// be the content of cmdline.txt or of /proc/cmdline. Order counts: a flag undone
-// by a later argument (cgroup_disable=memory after cgroup_enable=memory) is not
-// there.
-func Has(content string) bool {
-	toks, balanced := tokenize(content)
-	if !balanced {
-		return false
-	}
-	args, _ := kernelArgs(toks)
-	return len(missing(args)) == 0
-}
-
 // singleLine finds the one non-blank line of content and the terminator that
 // followed it ("", "\n" or "\r\n"). joined is true when blank lines were dropped.
 func singleLine(content string) (line, eol string, joined bool, err error) {

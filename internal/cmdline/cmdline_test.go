@@ -56,48 +56,8 @@ func TestPatch(t *testing.T) {
 			if got != tt.want || changed != tt.changed {
 				t.Errorf("Patch(%q) =\n  %q, %v\nwant\n  %q, %v", tt.in, got, changed, tt.want, tt.changed)
 			}
-			if !Has(got) {
-				t.Errorf("Has(%q) = false after Patch", got)
-			}
-		})
-	}
-}
-
-func TestHas(t *testing.T) {
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{piOS, false},
-		{piOS + " " + flags, true},
-		{flags + " cgroup_disable=memory", false},
-		{"cgroup_disable=memory " + flags, true},
-		{"cgroup_enable=cpuset cgroup_memory=1", false},
-		{"rootwait -- " + flags, false},
-		{`cgroup_enable="cpuset" cgroup_memory="1" cgroup_enable="memory"`, true},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := Has(tt.in); got != tt.want {
-			t.Errorf("Has(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestMemoryCgroupDiagnosis(t *testing.T) {
-	tests := []struct {
-		name, proc, want string
-	}{
-		{"edit not booted", "coherent_pool=1M 8250.nr_uarts=1 " + piOS, "wrong cmdline.txt path"},
-		{"one flag missing", "rootwait cgroup_enable=cpuset cgroup_enable=memory", "without cgroup_memory=1"},
-		{"pi 5 firmware disable", "rootwait " + flags + " cgroup_disable=memory", "move cgroup_enable=memory to the end"},
-		{"other flag undone", flags + " cgroup_memory=0", "cgroup_memory=1 is undone"},
-		{"kernel without memcg", "cgroup_disable=memory rootwait " + flags, "CONFIG_MEMCG"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := MemoryCgroupDiagnosis(tt.proc); !strings.Contains(got, tt.want) {
-				t.Errorf("MemoryCgroupDiagnosis(%q) = %q, want it to mention %q", tt.proc, got, tt.want)
+			if again, changed, err := Patch(got); err != nil || changed || again != got {
+				t.Errorf("Patch(Patch(%q)) changed it again: %q, %v", tt.in, again, err)
 			}
 		})
 	}
@@ -140,9 +100,6 @@ func FuzzPatch(f *testing.F) {
 		}
 		if !changed && out != in {
 			t.Fatalf("Patch(%q) = %q with changed=false", in, out)
-		}
-		if !Has(out) {
-			t.Fatalf("Has(Patch(%q)) = false; out %q", in, out)
 		}
 		again, changed2, err := Patch(out)
 		if err != nil || changed2 || again != out {

@@ -98,12 +98,6 @@ func (f *Fleet) Dial(_ context.Context, addr string) (*Host, error) {
 	return nil, fmt.Errorf("%s: connect %s:22: no such host", addr, addr) // as remote.Dial names it
 }
 
-// record appends an event.
-func (f *Fleet) record(e Event) {
-	f.mu.Lock()
-	f.events = append(f.events, e)
-	f.mu.Unlock()
-}
 
 // Events returns every event so far, in order.
 func (f *Fleet) Events() []Event {

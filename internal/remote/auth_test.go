@@ -92,8 +92,8 @@ func TestAgentOnlyAuth(t *testing.T) {
 				t.Fatalf("err = %v, want *AuthError", err)
 			}
 			mustContain(t, err.Error(), "agent key "+ssh.FingerprintSHA256(agentKey))
-			if IsRetryable(err) {
-				t.Error("auth error must not be retryable")
+			if !IsPermanent(err) {
+				t.Error("an auth error must be permanent: no wait retries it")
 			}
 		})
 	}

@@ -95,8 +95,8 @@ func TestHostKeyRefused(t *testing.T) {
 				t.Errorf("fingerprint %s", hk.Fingerprint)
 			}
 			mustContain(t, err.Error(), tt.contains(e, s)...)
-			if IsRetryable(err) {
-				t.Error("host key error must not be retryable")
+			if !IsPermanent(err) {
+				t.Error("a host key error must be permanent: no wait retries it")
 			}
 			if after := e.readKnown(); after != before {
 				t.Errorf("known_hosts changed:\n%s", after)

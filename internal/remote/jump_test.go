@@ -42,8 +42,8 @@ func TestProxyJumpUnknownBastionRefused(t *testing.T) {
 	tg := target(node)
 	tg.ProxyJump = bastion.Addr()
 	_, err := Dial(ctxT(t), tg, e.opts())
-	if err == nil || IsRetryable(err) {
-		t.Fatalf("err = %v, want a non-retryable host key error", err)
+	if err == nil || !IsPermanent(err) {
+		t.Fatalf("err = %v, want a permanent host key error", err)
 	}
 	mustContain(t, err.Error(), "via jump host", "unknown")
 	if len(bastion.Forwards()) != 0 {

@@ -27,15 +27,6 @@ func (c *Client) sudoPrefix(ctx context.Context) (string, []byte, error) {
 	return "sudo -k -S -p '' ", pw, nil
 }
 
-// CheckSudo finds out once per connection how to become root, and proves it
-// works: root needs nothing, passwordless sudo is tried with `sudo -n true`,
-// otherwise the password is checked with `sudo -k -S true`. The error is a
-// *SudoError naming host and user.
-func (c *Client) CheckSudo(ctx context.Context) error {
-	_, err := c.sudoMode(ctx)
-	return err
-}
-
 func (c *Client) sudoMode(ctx context.Context) (sudoMode, error) {
 	c.mu.Lock()
 	mode := c.sudo
