@@ -98,7 +98,6 @@ func (f *Fleet) Dial(_ context.Context, addr string) (*Host, error) {
 	return nil, fmt.Errorf("%s: connect %s:22: no such host", addr, addr) // as remote.Dial names it
 }
 
-
 // Events returns every event so far, in order.
 func (f *Fleet) Events() []Event {
 	f.mu.Lock()
