@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -123,7 +122,7 @@ func TestRun(t *testing.T) {
 	}
 	f.Host("s2").Fail = map[string]string{"k3sup-pi doctor": "dd: failed to open: Read-only file system"}
 	inv := fleettest.Inventory(t, t.TempDir(), "", names...)
-	log := &warnLog{}
+	log := &fleettest.Log{}
 	rep, err := Run(context.Background(), Options{Inventory: inv, Log: log,
 		Dial: func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }})
 	if err != nil {
@@ -135,15 +134,7 @@ func TestRun(t *testing.T) {
 	if c := f.Changing(); len(c) > 0 {
 		t.Errorf("doctor changed %q", c)
 	}
-	if !slices.Equal(log.phases, []string{"connect and gather facts", "preflight", "storage: sequential fsync writes"}) {
-		t.Errorf("phases %q", log.phases)
+	if !slices.Equal(log.Phases, []string{"connect and gather facts", "preflight", "storage: sequential fsync writes"}) {
+		t.Errorf("phases %q", log.Phases)
 	}
-}
-
-type warnLog struct{ phases, warnings []string }
-
-func (l *warnLog) Phase(name string)            { l.phases = append(l.phases, name) }
-func (l *warnLog) Hostf(string, string, ...any) {}
-func (l *warnLog) Warnf(format string, args ...any) {
-	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
 }

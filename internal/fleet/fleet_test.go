@@ -56,12 +56,6 @@ func TestConnect(t *testing.T) {
 	}
 }
 
-type phaseLog struct{ phases []string }
-
-func (l *phaseLog) Phase(name string)            { l.phases = append(l.phases, name) }
-func (l *phaseLog) Hostf(string, string, ...any) {}
-func (l *phaseLog) Warnf(string, ...any)         {}
-
 func TestRunPhases(t *testing.T) {
 	a, b := &Node{Host: inventory.Host{Address: "a"}}, &Node{Host: inventory.Host{Address: "b"}}
 	all := func() []*Node { return []*Node{a, b} }
@@ -72,7 +66,7 @@ func TestRunPhases(t *testing.T) {
 		}
 		return nil
 	}
-	log := &phaseLog{}
+	log := &fleettest.Log{}
 	boom := errors.New("boom")
 	err := RunPhases(context.Background(), log,
 		Phase{Title: "none", Select: Selected(all, func(*Node) bool { return false }), Run: record},
@@ -82,7 +76,7 @@ func TestRunPhases(t *testing.T) {
 	if !errors.Is(err, boom) || err.Error() != "fails: boom" {
 		t.Errorf("err = %v", err)
 	}
-	if !slices.Equal(log.phases, []string{"only b", "fails"}) || !slices.Equal(ran, []string{"b"}) {
-		t.Errorf("logged %q, ran on %q", log.phases, ran)
+	if !slices.Equal(log.Phases, []string{"only b", "fails"}) || !slices.Equal(ran, []string{"b"}) {
+		t.Errorf("logged %q, ran on %q", log.Phases, ran)
 	}
 }

@@ -70,22 +70,16 @@ func lockOpts() *lock.HostOptions {
 		Started: time.Unix(1700000100, 0)}}
 }
 
-type quietLog struct{}
-
-func (quietLog) Phase(string)                 {}
-func (quietLog) Hostf(string, string, ...any) {}
-func (quietLog) Warnf(string, ...any)         {}
-
 // TestRunsRefusedWhileLocked: up and reset, with a lock, are refused while
 // another run holds one of the hosts, and change nothing anywhere.
 func TestRunsRefusedWhileLocked(t *testing.T) {
 	runs := map[string]func(*inventory.Inventory, fleet.Dialer) error{
 		"up": func(inv *inventory.Inventory, dial fleet.Dialer) error {
-			_, err := steps.Up(context.Background(), steps.Options{Inventory: inv, Dial: dial, Log: quietLog{}, Lock: lockOpts()})
+			_, err := steps.Up(context.Background(), steps.Options{Inventory: inv, Dial: dial, Log: &fleettest.Log{}, Lock: lockOpts()})
 			return err
 		},
 		"reset": func(inv *inventory.Inventory, dial fleet.Dialer) error {
-			_, err := reset.Run(context.Background(), reset.Options{Inventory: inv, Dial: dial, Log: quietLog{}, Lock: lockOpts()})
+			_, err := reset.Run(context.Background(), reset.Options{Inventory: inv, Dial: dial, Log: &fleettest.Log{}, Lock: lockOpts()})
 			return err
 		},
 	}
@@ -125,7 +119,7 @@ func TestResetHoldsTheLock(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := reset.Run(context.Background(), reset.Options{Inventory: inv, Dial: dial, Log: quietLog{}, Confirm: confirm, Lock: lockOpts()})
+	_, err := reset.Run(context.Background(), reset.Options{Inventory: inv, Dial: dial, Log: &fleettest.Log{}, Confirm: confirm, Lock: lockOpts()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +148,7 @@ func TestLockReleasedOnCancel(t *testing.T) {
 	confirm := func(*reset.Result) error { cancel(); return nil }
 	// The release must not use the run's (cancelled) context: with it lock.sh
 	// could not run and the leases would stay.
-	_, _ = reset.Run(ctx, reset.Options{Inventory: inv, Dial: dial, Log: quietLog{}, Confirm: confirm, Lock: lockOpts()})
+	_, _ = reset.Run(ctx, reset.Options{Inventory: inv, Dial: dial, Log: &fleettest.Log{}, Confirm: confirm, Lock: lockOpts()})
 	for addr, h := range hosts {
 		if _, err := os.Stat(h.lease()); !os.IsNotExist(err) {
 			t.Errorf("%s: lease left by an interrupted run", addr)

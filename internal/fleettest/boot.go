@@ -6,6 +6,21 @@ import (
 	"testing"
 )
 
+// A cmdline.txt as Raspberry Pi OS ships it, and the flags up adds to it.
+const (
+	BootLine    = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
+	CgroupFlags = " cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory"
+)
+
+// SharedAddress is an inventory's hosts: two boards behind one address
+// (port forwards on a router) and a third host of its own.
+const SharedAddress = `hosts:
+  - {address: 10.0.0.1, role: server, hostname: pi-a}
+  - {address: 10.0.0.1, port: 2222, hostname: pi-b}
+  - {address: 10.0.0.1, port: 2223}
+  - {address: 10.0.0.9}
+`
+
 // BootDir makes root/boot/firmware/cmdline.txt holding content, in a new
 // temporary root, for the cmdline.txt scripts run by Local.
 func BootDir(t testing.TB, content string) (root, path string) {

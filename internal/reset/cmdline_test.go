@@ -12,15 +12,10 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 )
 
-const (
-	bootLine = "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait\n"
-	cgFlags  = " cgroup_enable=cpuset cgroup_memory=1 cgroup_enable=memory"
-)
-
 func TestPlanCmdlineRestore(t *testing.T) {
 	const p = "/boot/firmware/cmdline.txt"
-	orig := bootLine
-	patched := strings.TrimSuffix(orig, "\n") + cgFlags + "\n"
+	orig := fleettest.BootLine
+	patched := strings.TrimSuffix(orig, "\n") + fleettest.CgroupFlags + "\n"
 	moved := strings.Replace(patched, "4e639091-02", "0b1ee1a5-02", 1)
 	movedOrig := strings.Replace(orig, "4e639091-02", "0b1ee1a5-02", 1)
 	rec := func(f facts.Facts, content, added string) facts.Facts {
@@ -86,11 +81,11 @@ func TestPlanCmdlineRestore(t *testing.T) {
 // place, the backup and the record are gone; a file changed since the plan is
 // left alone.
 func TestRestoreCmdline(t *testing.T) {
-	patched := strings.TrimSuffix(bootLine, "\n") + cgFlags + "\n"
+	patched := strings.TrimSuffix(fleettest.BootLine, "\n") + fleettest.CgroupFlags + "\n"
 	root, path := fleettest.BootDir(t, patched)
 	n := &fleet.Node{Conn: &fleettest.Local{Root: root}, Facts: facts.Facts{CmdlinePath: path, Cmdline: patched}}
 	// what up left: the backup, and its record
-	if err := os.WriteFile(path+hostpath.CmdlineBackupSuffix, []byte(bootLine), 0o755); err != nil {
+	if err := os.WriteFile(path+hostpath.CmdlineBackupSuffix, []byte(fleettest.BootLine), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(root+hostpath.StageDir, 0o700); err != nil {
@@ -103,11 +98,11 @@ func TestRestoreCmdline(t *testing.T) {
 	if err := os.WriteFile(path, []byte(edited), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := &CmdlineRestore{Path: path, Before: patched, After: bootLine, FromBackup: true}
+	r := &CmdlineRestore{Path: path, Before: patched, After: fleettest.BootLine, FromBackup: true}
 	if err := restoreCmdline(context.Background(), n, r); err == nil || fleettest.ReadOr(path) != edited {
 		t.Fatalf("a plan made before a hand edit: err %v, file %q", err, fleettest.ReadOr(path))
 	}
-	r = &CmdlineRestore{Path: path, Before: edited, After: strings.Replace(bootLine, "4e639091-02", "0b1ee1a5-02", 1)}
+	r = &CmdlineRestore{Path: path, Before: edited, After: strings.Replace(fleettest.BootLine, "4e639091-02", "0b1ee1a5-02", 1)}
 	if err := restoreCmdline(context.Background(), n, r); err != nil {
 		t.Fatal(err)
 	}

@@ -179,12 +179,6 @@ func TestResetUnknownHost(t *testing.T) {
 	}
 }
 
-type quietLog struct{}
-
-func (quietLog) Phase(string)                 {}
-func (quietLog) Hostf(string, string, ...any) {}
-func (quietLog) Warnf(string, ...any)         {}
-
 // testFleet is hosts with k3s installed by an earlier up (servers named s*,
 // agents a*), their cmdline.txt patched with a backup kept; or fresh ones.
 type testFleet struct {
@@ -216,7 +210,7 @@ func newTestFleet(t *testing.T, installed bool, names ...string) *testFleet {
 func (f *testFleet) reset(opt Options) (*Result, error) {
 	opt.Inventory = f.inv
 	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
-	opt.Log = quietLog{}
+	opt.Log = &fleettest.Log{}
 	return Run(context.Background(), opt)
 }
 

@@ -5,20 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
-// sharedAddress is two boards behind one address (port forwards on a router)
-// and a third host of its own.
-const sharedAddress = `hosts:
-  - {address: 10.0.0.1, role: server, hostname: pi-a}
-  - {address: 10.0.0.1, port: 2222, hostname: pi-b}
-  - {address: 10.0.0.1, port: 2223}
-  - {address: 10.0.0.9}
-`
-
 func TestSelectHostsByIdentity(t *testing.T) {
-	inv, err := inventory.Parse("inventory.yml", []byte(sharedAddress))
+	inv, err := inventory.Parse("inventory.yml", []byte(fleettest.SharedAddress))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,14 +113,6 @@ esac
 	return dir + string(os.PathListSeparator) + os.Getenv("PATH")
 }
 
-type nopLog struct{ warnings []string }
-
-func (l *nopLog) Phase(string)                 {}
-func (l *nopLog) Hostf(string, string, ...any) {}
-func (l *nopLog) Warnf(format string, args ...any) {
-	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
-}
-
 func TestCheckReachThroughTheScript(t *testing.T) {
 	path := stubCurl(t)
 	mk := func(addr, name, r string) *fleet.Node {
@@ -145,7 +136,7 @@ func TestCheckReachThroughTheScript(t *testing.T) {
 			inv.Cluster.Concurrency = 4
 			nodes := append(append([]*fleet.Node{}, tt.servers...), tt.agents...)
 			start := time.Now()
-			_, err := checkReach(context.Background(), PreflightInput{Inventory: inv, Nodes: nodes, Servers: tt.servers, Log: &nopLog{}})
+			_, err := checkReach(context.Background(), PreflightInput{Inventory: inv, Nodes: nodes, Servers: tt.servers, Log: &fleettest.Log{}})
 			if took := time.Since(start); took > 2*time.Second {
 				t.Errorf("checkReach took %s", took)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
 	"github.com/k3sup-pi/k3sup-pi/internal/role"
@@ -23,7 +24,7 @@ const patchedCmdline = "console=tty1 root=PARTUUID=4e639091-02 rootwait cgroup_e
 func rebootRun(t *testing.T, specs []string, notBack, k3sDown string) (*run, *testFleet) {
 	t.Helper()
 	f := newTestFleet(t, "")
-	r := &run{opt: Options{Log: resetQuietLog{}}, prep: map[*fleet.Node]PrepPlan{},
+	r := &run{opt: Options{Log: &fleettest.Log{}}, prep: map[*fleet.Node]PrepPlan{},
 		inv: &inventory.Inventory{Cluster: inventory.Cluster{Concurrency: 4, RebootTimeout: time.Minute, ReadyTimeout: time.Minute}}}
 	for _, s := range specs {
 		parts := strings.Split(s, ":")
@@ -87,7 +88,7 @@ func TestRebootOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, f := rebootRun(t, tt.hosts, tt.notBack, tt.k3sDown)
-			err := fleet.RunPhases(context.Background(), resetQuietLog{}, r.preparePhase())
+			err := fleet.RunPhases(context.Background(), &fleettest.Log{}, r.preparePhase())
 			if len(tt.wantErr) == 0 && err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -17,7 +18,7 @@ import (
 func (f *testFleet) upErr(opt Options, addNode string) error {
 	opt.Inventory = f.inventory()
 	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
-	opt.Log = resetQuietLog{}
+	opt.Log = &fleettest.Log{}
 	var err error
 	if addNode != "" {
 		_, err = AddNode(context.Background(), AddNodeOptions{Inventory: opt.Inventory, Host: addNode, Dial: opt.Dial, Log: opt.Log})

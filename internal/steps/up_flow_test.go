@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 )
 
@@ -200,14 +201,6 @@ func TestUpAddNode(t *testing.T) {
 	}
 }
 
-// phaseLog records the phases logged.
-type phaseLog struct {
-	resetQuietLog
-	phases []string
-}
-
-func (l *phaseLog) Phase(name string) { l.phases = append(l.phases, name) }
-
 // TestUpLogsOnlyPhasesWithWork: a fresh fleet logs every phase of up; a
 // converged one only the reading ones, every phase with nothing selected
 // skipped.
@@ -220,14 +213,14 @@ func TestUpLogsOnlyPhasesWithWork(t *testing.T) {
 		append(reading, "prepare hosts", "stage k3s", "first server", "further servers", "agents", "labels and taints", "kubeconfig"),
 		reading,
 	} {
-		log := &phaseLog{}
+		log := &fleettest.Log{}
 		opt := Options{Inventory: f.inventory(), Log: log, WriteKubeconfig: true,
 			Dial: func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }}
 		if _, err := Up(context.Background(), opt); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(log.phases, want) {
-			t.Errorf("run %d logged %q, want %q", i+1, log.phases, want)
+		if !slices.Equal(log.Phases, want) {
+			t.Errorf("run %d logged %q, want %q", i+1, log.Phases, want)
 		}
 	}
 }

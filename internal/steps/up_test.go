@@ -50,7 +50,7 @@ func (f *testFleet) up(opt Options) *Result {
 	f.t.Helper()
 	opt.Inventory = f.inventory()
 	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }
-	opt.Log = resetQuietLog{}
+	opt.Log = &fleettest.Log{}
 	res, err := Up(context.Background(), opt)
 	if err != nil {
 		f.t.Fatalf("up: %v\nevents:\n%s", err, strings.Join(f.lines(), "\n"))
@@ -112,9 +112,3 @@ func each(names []string, what string) []string {
 	}
 	return out
 }
-
-type resetQuietLog struct{}
-
-func (resetQuietLog) Phase(string)                 {}
-func (resetQuietLog) Hostf(string, string, ...any) {}
-func (resetQuietLog) Warnf(string, ...any)         {}
