@@ -155,3 +155,24 @@ func TestLockReleasedOnCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestUpUnderTheLock: up with a lock changes the hosts through the locked
+// connections and leaves no lease behind.
+func TestUpUnderTheLock(t *testing.T) {
+	inv, dial, f, hosts := leaseFleet(t)
+	if _, err := steps.Up(context.Background(), steps.Options{Inventory: inv, Dial: dial, Log: &fleettest.Log{}, Lock: lockOpts()}); err != nil {
+		t.Fatal(err)
+	}
+	wrote := false
+	for _, c := range f.Changing() {
+		wrote = wrote || strings.HasSuffix(c, "write /etc/rancher/k3s/config.yaml")
+	}
+	if !wrote {
+		t.Errorf("no config.yaml written through the lock: %q", f.Changing())
+	}
+	for addr, h := range hosts {
+		if _, err := os.Stat(h.lease()); !os.IsNotExist(err) {
+			t.Errorf("%s: lease left after the run", addr)
+		}
+	}
+}

@@ -57,14 +57,14 @@ func (h *Host) start() error {
 	if m == nil {
 		return &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: "k3s: no token in " + configPath}
 	}
-	tok, f := m[1], h.fleet
+	tok, f := secretOf(m[1]), h.fleet
 	joins := serverRE.MatchString(cfg)
 	switch {
 	case !joins && f.secret == "":
 		f.secret = tok
 	case !joins && tok != f.secret:
 		return &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: "bootstrap data already found and encrypted with different token"}
-	case joins && !strings.HasSuffix(tok, "::server:"+f.secret):
+	case joins && (tok != f.secret || !strings.HasPrefix(m[1], "K10")):
 		return &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: "token is not the cluster's node-token"}
 	}
 	if h.kv["k3s_role"] == "server" {
@@ -73,6 +73,15 @@ func (h *Host) start() error {
 	h.set("service_active", "1", "k3s_stale", "0")
 	f.register(h)
 	return nil
+}
+
+// secretOf is the secret of a token: all of a bare one, the part after
+// "::server:" of a full K10 one (k3s-io/k3s pkg/clientaccess/token.go).
+func secretOf(tok string) string {
+	if _, s, ok := strings.Cut(tok, "::server:"); ok {
+		return s
+	}
+	return tok
 }
 
 // kubeNode is one node of the fake cluster.

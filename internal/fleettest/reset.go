@@ -14,12 +14,22 @@ var installed = map[string][]string{
 }
 
 // Running puts k3s of role and version on the host as an earlier install
-// would have, its node Ready in the cluster; no command is recorded.
+// would have (a config.yaml that joins the cluster's first server s1), its
+// node Ready in the cluster; no command is recorded.
 func (h *Host) Running(role, version string) {
 	h.fleet.mu.Lock()
 	defer h.fleet.mu.Unlock()
 	h.set("k3s_role", role, "k3s_version", version, "k3s_bin_hash", sum([]byte(version)), "service_active", "1", "k3s_stale", "0")
 	h.files[k3sBinary] = []byte(version)
+	if h.fleet.secret == "" {
+		h.fleet.secret = "fleettest-secret"
+	}
+	cfg := "token: K10" + sum([]byte(h.fleet.secret))[:16] + "::server:" + h.fleet.secret + "\nserver: https://s1:6443\n"
+	if role == "server" {
+		h.files[nodeTokenPath] = []byte("K10" + sum([]byte(h.fleet.secret))[:16] + "::server:" + h.fleet.secret + "\n")
+	}
+	h.files[configPath] = []byte(cfg)
+	h.set("config_present", "1", "config_hash", sum([]byte(cfg)))
 	h.installed(role)
 	h.fleet.register(h)
 }
