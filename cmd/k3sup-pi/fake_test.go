@@ -209,7 +209,7 @@ var lockReplies = map[string]string{"probe": "free", "acquire": "acquired", "ren
 
 // readOnly matches the log lines of commands that only read: facts, probes,
 // reads of files, kubectl get.
-var readOnly = regexp.MustCompile(`^[^:]+: ((set -- [^\n]*\n)?# shellcheck shell=sh\n# k3sup-pi( facts:| reachability probe| reset probe|: print a file when it exists)|cat -- |k3s kubectl get |set -- (probe|acquire|renew|release) )`)
+var readOnly = regexp.MustCompile(`^[^:]+: ((set -- [^\n]*\n)?# shellcheck shell=sh\n# k3sup-pi( facts:| reachability probe:| reset probe:| catif:)|cat -- |k3s kubectl get |set -- (probe|acquire|renew|release) )`)
 
 // unchanged fails the test if a host was written to, rebooted, or ran a
 // command that is not readOnly.

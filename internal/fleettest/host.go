@@ -87,7 +87,7 @@ func (h *Host) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
 	for key, msg := range h.Fail {
 		if strings.Contains(cmd.Script, key) {
 			h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: "failed: " + key})
-			return remote.Result{ExitCode: 1}, &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: msg}
+			return remote.Result{ExitCode: 1}, &remote.ExitError{Host: h.addr, Command: cmd.Label, ExitCode: 1, Stderr: msg}
 		}
 	}
 	for _, hd := range handlers {

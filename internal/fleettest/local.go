@@ -64,7 +64,7 @@ func (c *Local) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) 
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		res.ExitCode = ee.ExitCode()
-		return res, &remote.ExitError{Host: c.Name(), ExitCode: res.ExitCode, Stderr: strings.TrimSpace(stderr.String())}
+		return res, &remote.ExitError{Host: c.Name(), Command: cmd.Label, ExitCode: res.ExitCode, Stderr: strings.TrimSpace(stderr.String())}
 	}
 	return res, err
 }

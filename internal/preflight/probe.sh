@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# k3sup-pi reachability probe. Arguments: the connect timeout in seconds, then
+# k3sup-pi reachability probe: arguments: the connect timeout in seconds, then
 # the URLs to probe. Every URL is probed in the background; one line per URL:
 # "index<TAB>curl's exit code<TAB>curl's output", where curl prints
 # TC=<seconds to connect> (0 when the handshake never completed) next to its

@@ -176,7 +176,7 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (Result, error) {
 		return res, c.sudoErr(ErrSudoStdin, []byte("the script found the password where its data should begin"))
 	}
 	if res.ExitCode != 0 {
-		return res, newExitError(c.Name(), res)
+		return res, newExitError(c.Name(), cmd.Label, res)
 	}
 	return res, nil
 }

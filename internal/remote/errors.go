@@ -133,14 +133,19 @@ func (e *SudoError) Unwrap() error { return e.Err }
 // reason ("Download failed") on stderr, or nothing at all.
 type ExitError struct {
 	Host     string
+	Command  string // what ran (Cmd.Label), "" when not named
 	ExitCode int
 	Stderr   string // the last lines, redacted
 	Stdout   string // the last lines, redacted
 }
 
-// Error names the host, exit code, stderr tail and stdout tail.
+// Error names the host, the command, its exit code, stderr tail and stdout tail.
 func (e *ExitError) Error() string {
-	msg := fmt.Sprintf("%s: command exited with status %d", e.Host, e.ExitCode)
+	cmd := "command"
+	if e.Command != "" {
+		cmd = "`" + e.Command + "`"
+	}
+	msg := fmt.Sprintf("%s: %s exited with status %d", e.Host, cmd, e.ExitCode)
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
@@ -154,8 +159,8 @@ func (e *ExitError) Error() string {
 const exitTailLines = 5
 
 // newExitError builds the ExitError of a finished command from its output.
-func newExitError(host string, res Result) *ExitError {
-	return &ExitError{Host: host, ExitCode: res.ExitCode,
+func newExitError(host, command string, res Result) *ExitError {
+	return &ExitError{Host: host, Command: redact.String(command), ExitCode: res.ExitCode,
 		Stderr: redact.String(tail(string(res.Stderr), exitTailLines)),
 		Stdout: redact.String(tail(string(res.Stdout), exitTailLines))}
 }

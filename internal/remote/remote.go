@@ -6,6 +6,7 @@
 package remote
 
 import (
+	"strings"
 	"time"
 )
 
@@ -65,6 +66,9 @@ type Cmd struct {
 	Sudo bool
 	// Stdin is fed to the script; secrets belong here.
 	Stdin []byte
+	// Label says in a line what runs, for errors: the argv of an Argv
+	// command, the name and arguments of a Script. "" = not named.
+	Label string
 }
 
 // Script is a Cmd that runs body with args as its positional parameters
@@ -72,12 +76,46 @@ type Cmd struct {
 // (`set --`), never spliced into the script's text. body is usually an
 // embedded .sh file.
 func Script(body string, args ...string) Cmd {
-	return Cmd{Script: "set -- " + ShellJoin(args) + "\n" + body}
+	return Cmd{Script: "set -- " + ShellJoin(args) + "\n" + body, Label: strings.TrimSpace(scriptName(body) + " " + label(args))}
 }
 
 // Argv is a Cmd that runs one command, each word quoted: what a person can
 // paste into a shell.
-func Argv(words ...string) Cmd { return Cmd{Script: ShellJoin(words)} }
+func Argv(words ...string) Cmd { return Cmd{Script: ShellJoin(words), Label: label(words)} }
+
+// scriptName is a script's name from its header: the words after "# " up
+// to the first ':' of the first line that starts "# k3sup-pi" ("k3sup-pi
+// hostname"), "script" when it has none.
+func scriptName(body string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, "# k3sup-pi"); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			return "k3sup-pi" + name
+		}
+	}
+	return "script"
+}
+
+// labelMax bounds a Label.
+const labelMax = 160
+
+// label quotes words for a Label; a word that is itself a script (it holds
+// a newline) shows as its name in angle brackets.
+func label(words []string) string {
+	shown := make([]string, len(words))
+	for i, w := range words {
+		if strings.Contains(w, "\n") {
+			shown[i] = "<" + scriptName(w) + ">"
+		} else {
+			shown[i] = ShellQuote(w)
+		}
+	}
+	l := strings.Join(shown, " ")
+	if len(l) > labelMax {
+		l = l[:labelMax] + "..."
+	}
+	return l
+}
 
 // Root returns the command run as root.
 func (c Cmd) Root() Cmd {

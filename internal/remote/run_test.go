@@ -201,3 +201,25 @@ func (f frozenReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestExitErrorNamesTheCommand: a failed command is named the way it can be
+// recognized (an argv pasteable into a shell, a script by its name and
+// arguments), once, beside its host, exit code and output.
+func TestExitErrorNamesTheCommand(t *testing.T) {
+	script := "# shellcheck shell=sh\n# k3sup-pi hostname: rename the host\nhostname \"$1\"\n"
+	tests := []struct {
+		cmd  Cmd
+		want string
+	}{
+		{Argv("systemctl", "restart", "k3s-agent"), "pi-1: `systemctl restart k3s-agent` exited with status 3: failed"},
+		{Script(script, "pi 7"), "pi-1: `k3sup-pi hostname 'pi 7'` exited with status 3: failed"},
+		{Argv("sh", "-c", script, "x"), "pi-1: `sh -c <k3sup-pi hostname> x` exited with status 3: failed"},
+		{Cmd{Script: "true"}, "pi-1: command exited with status 3: failed"},
+	}
+	for _, tt := range tests {
+		err := newExitError("pi-1", tt.cmd.Label, Result{ExitCode: 3, Stderr: []byte("failed\n")})
+		if got := err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}

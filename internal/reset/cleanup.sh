@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# k3sup-pi reset cleanup, in the order of its arguments:
+# k3sup-pi reset cleanup: in the order of its arguments,
 #   run=SCRIPT  run k3s's uninstall script; on failure print the tail of its
 #               output and stop
 #   rm=PATH     remove PATH (recursively)

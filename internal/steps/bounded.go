@@ -40,7 +40,9 @@ var journalSh string
 // itself ends it after limit.
 func (s step) bounded() remote.Cmd {
 	secs := max(int(s.limit.Round(time.Second)/time.Second), 1)
-	return remote.Script(boundedSh, append([]string{strconv.Itoa(secs)}, s.argv...)...).Root()
+	c := remote.Script(boundedSh, append([]string{strconv.Itoa(secs)}, s.argv...)...).Root()
+	c.Label = remote.Argv(s.argv...).Label // errors name the step's command, not the wrapper
+	return c
 }
 
 // grace is how long after limit the client waits for the host's own timeout

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# k3sup-pi: run a step that can block for ever with a deadline on the host.
+# k3sup-pi bounded: run a step that can block for ever with a deadline on the host.
 # Arguments: the limit in seconds, then the command and its arguments.
 # timeout(1) signals the whole process group (the installer and the
 # systemctl it waits on), TERM first, KILL 5 s later, and exits 124. A host

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# k3sup-pi: rename the host the way systemd does, and keep /etc/hosts
+# k3sup-pi hostname: rename the host the way systemd does, and keep /etc/hosts
 # resolving the new name on 127.0.1.1 as Raspberry Pi OS and Ubuntu expect.
 # Arguments: the new hostname; a root directory for tests (default /).
 set -e

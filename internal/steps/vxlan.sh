@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# k3sup-pi: make sure the kernel has the vxlan module, installing
+# k3sup-pi vxlan: make sure the kernel has the vxlan module, installing
 # linux-modules-extra-raspi when it lacks it; prints "installed" when it did.
 # apt's output goes to a private mktemp file (never a fixed name in /tmp,
 # where anyone could plant a symlink for root to write through), removed on
