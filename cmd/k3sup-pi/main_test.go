@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/spf13/cobra"
 )
@@ -236,7 +237,7 @@ func TestExitCodeMapsWrappedErrors(t *testing.T) {
 		{"inventory", wrap(&inventory.Error{File: "inv.yml"}), exitBadInput},
 		{"usage", wrap(&usageError{msg: "bad flag"}), exitBadInput},
 		{"host selection", wrap(&inventory.SelectError{File: "inv.yml", Name: "pi-9"}), exitBadInput},
-		{"refused", wrap(&steps.RefusedError{Findings: []string{"pi-1: too little memory"}}), exitRefused},
+		{"refused", wrap(&steps.RefusedError{Findings: []preflight.Finding{{Host: "pi-1", Severity: preflight.Error, Msg: "too little memory"}}}), exitRefused},
 		{"refused among others", errors.Join(errors.New("pi-2: timeout"), &steps.RefusedError{}), exitRefused},
 		{"not confirmed", errNotConfirmed, exitFailed},
 		{"a host failed", wrap(errors.New("pi-1: exit 1")), exitFailed},

@@ -65,7 +65,7 @@ func (r *run) serverJoinProblem(nodes map[string]kube.Node, n *fleet.Node) strin
 	if !ok || first.Labels[etcdRoleLabel] == "true" {
 		return ""
 	}
-	return fmt.Sprintf("%s: the cluster's server %s keeps its data in k3s's embedded SQLite, which takes no further servers; "+
+	return fmt.Sprintf("the cluster's server %s keeps its data in k3s's embedded SQLite, which takes no further servers; "+
 		"an HA control plane needs embedded etcd from the start (server_config: {cluster-init: true}) or an external datastore_endpoint",
-		n.Host.Name(), first.Name)
+		first.Name)
 }

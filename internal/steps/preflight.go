@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
@@ -46,11 +45,7 @@ func runPreflight(inv *inventory.Inventory, nodes []*fleet.Node, allowLowMemory 
 		}
 	}
 	if errs := preflight.Errors(all); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, f := range errs {
-			msgs[i] = strings.ReplaceAll(f.String(), "\n", "\n    ")
-		}
-		return all, &RefusedError{Findings: msgs}
+		return all, &RefusedError{Findings: errs}
 	}
 	return all, nil
 }

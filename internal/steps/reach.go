@@ -37,20 +37,19 @@ func checkReach(ctx context.Context, in PreflightInput) ([]preflight.Finding, er
 		results[i] = probeFrom(ctx, pairs[i])
 		return nil
 	})
-	var fs []preflight.Finding
-	var msgs []string
+	var fs, errs []preflight.Finding
 	for i, p := range pairs {
 		for _, f := range preflight.ReachFindings(p.From.Host.Name(), p.From.Host.Role, results[i]) {
 			fs = append(fs, f)
 			if f.Severity == preflight.Error {
-				msgs = append(msgs, f.String())
+				errs = append(errs, f)
 			} else {
 				in.Log.Warnf("%s", f.String())
 			}
 		}
 	}
-	if len(msgs) > 0 {
-		return fs, &RefusedError{Findings: msgs}
+	if len(errs) > 0 {
+		return fs, &RefusedError{Findings: errs}
 	}
 	return fs, nil
 }
@@ -120,7 +119,7 @@ func joinRefused(a, b error) error {
 	case b == nil:
 		return a
 	case okA && okB:
-		return &RefusedError{Findings: append(append([]string{}, ra.Findings...), rb.Findings...)}
+		return &RefusedError{Findings: append(append([]preflight.Finding{}, ra.Findings...), rb.Findings...)}
 	case !okA:
 		return a
 	}

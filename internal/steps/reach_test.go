@@ -60,8 +60,8 @@ func TestReachPairs(t *testing.T) {
 }
 
 func TestJoinRefused(t *testing.T) {
-	a := &RefusedError{Findings: []string{"a"}}
-	b := &RefusedError{Findings: []string{"b"}}
+	a := &RefusedError{Findings: []preflight.Finding{refusal("", "a")}}
+	b := &RefusedError{Findings: []preflight.Finding{refusal("", "b")}}
 	plain := errors.New("plain")
 	tests := []struct {
 		name string
@@ -83,7 +83,9 @@ func TestJoinRefused(t *testing.T) {
 			switch {
 			case err == nil:
 			case errors.As(err, &r):
-				got = strings.Join(r.Findings, ",")
+				for i, f := range r.Findings {
+					got += map[bool]string{true: ",", false: ""}[i > 0] + f.Msg
+				}
 			default:
 				got = err.Error()
 			}
@@ -150,7 +152,7 @@ func TestCheckReachThroughTheScript(t *testing.T) {
 			if !errors.As(err, &ref) || len(ref.Findings) != len(tt.refused) {
 				t.Fatalf("checkReach = %v, want %d refusals", err, len(tt.refused))
 			}
-			all := strings.Join(ref.Findings, "\n")
+			all := ref.Error()
 			for _, s := range tt.refused {
 				if !strings.Contains(all, s) {
 					t.Errorf("refusal lacks %q:\n%s", s, all)

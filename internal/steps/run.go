@@ -2,12 +2,11 @@ package steps
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/kube"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
 
@@ -84,24 +83,24 @@ func (r *run) plan(ctx context.Context) error {
 		return err
 	}
 	r.readRunning(ctx)
-	var errs []error
+	var refused []preflight.Finding
 	for _, n := range r.touched() {
 		prep, err := PlanPrep(n.Facts, n.Host.Hostname)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", n.Host.Name(), err))
+			refused = append(refused, refusal(n.Host.Name(), "%v", err))
 			continue
 		}
 		r.prep[n] = prep
 		p, known, err := r.planK3s(n)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", n.Host.Name(), err))
+			refused = append(refused, refusal(n.Host.Name(), "%v", err))
 			continue
 		}
 		r.k3s[n] = p
 		r.result.Plans = append(r.result.Plans, HostPlan{Host: n.Host.Name(), Role: n.Host.Role, Prep: r.prep[n], K3s: p, Known: known})
 	}
-	if len(errs) > 0 {
-		return &RefusedError{Findings: errorStrings(errors.Join(errs...))}
+	if len(refused) > 0 {
+		return &RefusedError{Findings: refused}
 	}
 	return nil
 }
@@ -143,15 +142,4 @@ func (r *run) readRunning(ctx context.Context) {
 		return
 	}
 	r.running = vs
-}
-
-func errorStrings(err error) []string {
-	var out []string
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			out = append(out, e.Error())
-		}
-		return out
-	}
-	return []string{err.Error()}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
 	"github.com/k3sup-pi/k3sup-pi/internal/k3sconfig"
+	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 	"github.com/k3sup-pi/k3sup-pi/internal/role"
@@ -65,7 +66,7 @@ func (r *run) checkClusterToken(ctx context.Context) error {
 	if cur == "" || sameSecret(cur, r.token) {
 		return nil
 	}
-	return &RefusedError{Findings: []string{fmt.Sprintf("the inventory's token differs from the token cluster %s was created with "+
+	return &RefusedError{Findings: []preflight.Finding{refusal("", "the inventory's token differs from the token cluster %s was created with "+
 		"(on %s); use the cluster's token or reset the cluster", r.inv.Cluster.Name, first.Host.Name())}}
 }
 

@@ -87,18 +87,18 @@ func (r *run) checkJoin(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the cluster's nodes (is the cluster up?): %w", err)
 	}
-	var problems []string
+	var problems []preflight.Finding
 	for _, n := range r.touched() {
 		_, inCluster := nodes[n.NodeName()]
 		switch {
 		case n.Facts.K3sRole == "" && inCluster:
-			problems = append(problems, fmt.Sprintf("%s: the cluster already has a node named %q; give this host another `hostname:`", n.Host.Name(), n.NodeName()))
+			problems = append(problems, refusal(n.Host.Name(), "the cluster already has a node named %q; give this host another `hostname:`", n.NodeName()))
 		case n.Facts.K3sRole != "" && !inCluster:
-			problems = append(problems, fmt.Sprintf("%s: k3s %s already runs here but no node %q is in the cluster (joined elsewhere or under another name); run `k3sup-pi reset --host %s` first",
-				n.Host.Name(), n.Facts.K3sRole, n.NodeName(), n.Host.Name()))
+			problems = append(problems, refusal(n.Host.Name(), "k3s %s already runs here but no node %q is in the cluster (joined elsewhere or under another name); run `k3sup-pi reset --host %s` first",
+				n.Facts.K3sRole, n.NodeName(), n.Host.Name()))
 		case n.Host.Role == role.Server && !inCluster:
 			if msg := r.serverJoinProblem(nodes, n); msg != "" {
-				problems = append(problems, msg)
+				problems = append(problems, refusal(n.Host.Name(), "%s", msg))
 			}
 		}
 	}
