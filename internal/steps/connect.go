@@ -3,11 +3,13 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
+	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
 // Logger receives progress; it goes to stderr, never stdout.
@@ -20,12 +22,26 @@ type Logger interface {
 // connect dials every host (bounded) and gathers its facts. All failures are
 // reported together, each naming its host.
 func connect(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int) ([]*Node, error) {
+	nodes, _, err := connectSkipping(ctx, hosts, dial, limit, nil)
+	return nodes, err
+}
+
+// connectSkipping is connect, except that a host whose dial error skip
+// accepts is left out of the nodes and returned in down instead. A refused
+// host key or login (it needs the user, and nothing was changed anywhere)
+// refuses the whole run.
+func connectSkipping(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int, skip func(inventory.Host, error) bool) ([]*Node, []HostDown, error) {
 	nodes := make([]*Node, len(hosts))
 	for i, h := range hosts {
 		nodes[i] = &Node{Host: h}
 	}
+	downErr := make([]error, len(hosts))
 	err := forEach(ctx, nodes, limit, func(ctx context.Context, n *Node) error {
 		c, err := dial(ctx, n.Host)
+		if err != nil && skip != nil && skip(n.Host, err) {
+			downErr[slices.Index(nodes, n)] = err
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("connect to %s: %w", n.Host.Name(), err)
 		}
@@ -34,9 +50,21 @@ func connect(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int
 	})
 	if err != nil {
 		closeAll(nodes)
-		return nil, err
+		if remote.IsPermanent(err) {
+			return nil, nil, &RefusedError{Findings: errorStrings(err)}
+		}
+		return nil, nil, err
 	}
-	return nodes, nil
+	var up []*Node
+	var down []HostDown
+	for i, n := range nodes {
+		if downErr[i] != nil {
+			down = append(down, HostDown{Host: n.Host, Err: downErr[i]})
+		} else {
+			up = append(up, n)
+		}
+	}
+	return up, down, nil
 }
 
 // closeAll closes every open connection.

@@ -36,12 +36,16 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	}
 	r := &run{opt: opt, inv: opt.Inventory, in: in, prep: map[*Node]PrepPlan{}, k3s: map[*Node]K3sPlan{}, result: &Result{}}
 	opt.Log.Phase("connect and gather facts")
-	nodes, err := connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
+	nodes, down, err := connectSkipping(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency, agentUnreachable)
 	if err != nil {
 		return nil, err
 	}
 	r.nodes = nodes
 	r.result.Nodes = nodes
+	r.result.Down = down
+	for _, d := range down {
+		opt.Log.Warnf("%s: not reached, left out of this run: %v", d.Host.Name(), d.Err)
+	}
 	for _, n := range nodes {
 		if n.Host.Role == "server" {
 			r.servers = append(r.servers, n)

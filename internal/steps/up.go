@@ -25,6 +25,7 @@ type Options struct {
 // Result is what a run did, per host.
 type Result struct {
 	Nodes      []*Node
+	Down       []HostDown // agents not reached at all, left out of the run
 	Findings   []preflight.Finding
 	Kubeconfig string // path written, "" when none
 	Plans      []HostPlan
@@ -47,7 +48,7 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 	}
 	defer closeAll(r.nodes)
 	if opt.PreflightOnly {
-		return r.result, nil
+		return r.result, r.downError()
 	}
 	if opt.JoinCheck {
 		if err := r.checkJoin(ctx); err != nil {
@@ -79,7 +80,7 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 		}
 		r.timings = append(r.timings, fmt.Sprintf("%s %s", phase.name, time.Since(start).Round(time.Millisecond)))
 	}
-	return r.result, nil
+	return r.result, r.downError()
 }
 
 // touch reports whether this run may change the node (add-node limits it).
