@@ -70,6 +70,7 @@ func Up(ctx context.Context, opt Options) (*Result, error) {
 		{"first server", r.firstServer},
 		{"further servers", r.moreServers},
 		{"agents", r.agentBatches},
+		{"every node Ready", r.allReady},
 		{"labels and taints", r.labelAndTaint},
 		{"kubeconfig", r.writeKubeconfig},
 	} {
