@@ -2,26 +2,29 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
-	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
 
 // addNodeOptions are the `add-node` command's settings.
 type addNodeOptions struct {
 	*globalOptions
+	IO       *ioStreams
+	Dial     dialFunc
 	Host     string
 	Address  string
 	Role     string
 	Hostname string
 	User     string
 	Key      string
+	LockWait time.Duration
 }
 
-func newAddNodeCmd(g *globalOptions, s streams, runF func(context.Context, *addNodeOptions, *cobra.Command) error) *cobra.Command {
-	o := &addNodeOptions{globalOptions: g}
+func newAddNodeCmd(f *factory, g *globalOptions, runF func(context.Context, *addNodeOptions, *cobra.Command) error) *cobra.Command {
+	o := &addNodeOptions{globalOptions: g, IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "add-node",
 		Short: "Join one more host to a running cluster, touching no other node",
@@ -39,20 +42,21 @@ Only the servers are read; no other node is changed.`,
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
-			return runAddNode(cmd.Context(), o, cmd, s)
+			return runAddNode(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
-	f.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
-	f.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
-	f.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
-	f.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
-	f.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
+	fs := cmd.Flags()
+	fs.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
+	fs.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
+	fs.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
+	fs.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
+	fs.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
+	fs.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
+	addLockWaitFlag(fs, &o.LockWait)
 	return cmd
 }
 
-func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s streams) error {
+func runAddNode(ctx context.Context, o *addNodeOptions) error {
 	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
@@ -69,9 +73,14 @@ func runAddNode(ctx context.Context, o *addNodeOptions, cmd *cobra.Command, s st
 			sub.Hosts = append(sub.Hosts, h)
 		}
 	}
-	p := ui.New(s.Err)
-	res, err := steps.Up(ctx, steps.Options{Inventory: &sub, Dial: newDialer(&sub, o.globalOptions, p), Log: p,
-		Only: []string{h.Name()}, JoinCheck: true})
+	p := o.IO.printer()
+	locks, local, err := takeLocks(ctx, o.globalOptions, inv, "add-node", o.LockWait, p)
+	if err != nil {
+		return err
+	}
+	defer local.Release()
+	res, err := steps.Up(ctx, steps.Options{Inventory: &sub, Dial: o.Dial(&sub, o.globalOptions, p), Log: p,
+		Only: []string{h.Name()}, JoinCheck: true, Lock: locks})
 	if res != nil {
 		printSummary(p, res)
 	}

@@ -14,7 +14,8 @@ import (
 	"golang.org/x/term"
 )
 
-// loadInventory reads the inventory and applies flag and K3SUP_PI_* overrides.
+// loadInventory reads the inventory and applies the K3SUP_PI_* environment
+// and the override flags of fs (nil for a command without them).
 func loadInventory(ctx context.Context, g *globalOptions, fs *pflag.FlagSet) (*inventory.Inventory, error) {
 	inv, err := inventory.LoadContext(ctx, g.inventoryPath())
 	if err != nil {
@@ -24,13 +25,7 @@ func loadInventory(ctx context.Context, g *globalOptions, fs *pflag.FlagSet) (*i
 		}
 		return nil, &usageError{msg: err.Error()}
 	}
-	v := inventory.NewViper()
-	if fs != nil {
-		if err := inventory.BindFlags(v, fs); err != nil {
-			return nil, err
-		}
-	}
-	if err := inventory.ApplyOverrides(inv, v); err != nil {
+	if err := inventory.ApplyOverrides(inv, overrides(fs, os.LookupEnv)); err != nil {
 		return nil, err
 	}
 	return inv, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
@@ -16,12 +15,14 @@ import (
 // doctorOptions are the `doctor` command's settings.
 type doctorOptions struct {
 	*globalOptions
+	IO             *ioStreams
+	Dial           dialFunc
 	Output         string // "" (a table on stderr) or "json" (on stdout)
 	AllowLowMemory bool
 }
 
-func newDoctorCmd(g *globalOptions, s streams, runF func(context.Context, *doctorOptions, *cobra.Command) error) *cobra.Command {
-	o := &doctorOptions{globalOptions: g}
+func newDoctorCmd(f *factory, g *globalOptions, runF func(context.Context, *doctorOptions, *cobra.Command) error) *cobra.Command {
+	o := &doctorOptions{globalOptions: g, IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check every host (preflight, reachability) and measure its storage; change nothing",
@@ -41,31 +42,31 @@ Exit code 3 when a check fails, 0 otherwise.`,
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
-			return runDoctor(cmd.Context(), o, cmd, s)
+			return runDoctor(cmd.Context(), o, cmd)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "", "json: print the report on stdout as JSON")
-	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
-	inventory.AddFlags(f)
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Output, "output", "o", "", "json: print the report on stdout as JSON")
+	fs.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
+	addOverrideFlags(fs)
 	return cmd
 }
 
-func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command, s streams) error {
+func runDoctor(ctx context.Context, o *doctorOptions, cmd *cobra.Command) error {
 	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}
-	p := ui.New(s.Err)
+	p := o.IO.printer()
 	rep, err := steps.Doctor(ctx, steps.Options{
-		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
+		Inventory: inv, Dial: o.Dial(inv, o.globalOptions, p), Log: p,
 		PreflightOnly: true, AllowLowMemory: o.AllowLowMemory,
 	})
 	if rep == nil {
 		return err
 	}
 	if o.Output == "json" {
-		if jerr := writeDoctorJSON(s.Out, rep); jerr != nil {
+		if jerr := writeDoctorJSON(o.IO.Out, rep); jerr != nil {
 			return jerr
 		}
 	} else {

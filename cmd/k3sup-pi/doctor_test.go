@@ -29,7 +29,7 @@ func TestDoctorFlagsReachOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *doctorOptions
 			g := &globalOptions{}
-			cmd := newDoctorCmd(g, streams{}, func(_ context.Context, o *doctorOptions, _ *cobra.Command) error {
+			cmd := newDoctorCmd(&factory{}, g, func(_ context.Context, o *doctorOptions, _ *cobra.Command) error {
 				got = o
 				return nil
 			})
@@ -89,7 +89,7 @@ func sampleReport() *steps.DoctorReport {
 
 func TestPrintDoctor(t *testing.T) {
 	var b bytes.Buffer
-	printDoctor(ui.New(&b), sampleReport())
+	printDoctor(ui.NewFor(&b, false), sampleReport())
 	out := b.String()
 	for _, want := range []string{"HOST", "FSYNC IOPS", "VERDICT", "pi-srv", "/dev/mmcblk0p2", "30", "too slow", "unknown: dd failed", "1 errors, 0 warnings"} {
 		if !strings.Contains(out, want) {

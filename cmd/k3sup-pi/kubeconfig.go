@@ -9,20 +9,21 @@ import (
 
 	"github.com/k3sup-pi/k3sup-pi/internal/kubeconfig"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
-	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
 
 // kubeconfigOptions are the `kubeconfig` command's settings.
 type kubeconfigOptions struct {
 	*globalOptions
+	IO            *ioStreams
+	Dial          dialFunc
 	Merge         bool
 	Context       string
 	SwitchContext bool
 }
 
-func newKubeconfigCmd(g *globalOptions, s streams, runF func(context.Context, *kubeconfigOptions, *cobra.Command) error) *cobra.Command {
-	o := &kubeconfigOptions{globalOptions: g}
+func newKubeconfigCmd(f *factory, g *globalOptions, runF func(context.Context, *kubeconfigOptions, *cobra.Command) error) *cobra.Command {
+	o := &kubeconfigOptions{globalOptions: g, IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "kubeconfig",
 		Short: "Print the cluster's kubeconfig, or merge it into your own",
@@ -45,32 +46,32 @@ backed up and the new one is written 0600.`,
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
-			return runKubeconfig(cmd.Context(), o, cmd, s)
+			return runKubeconfig(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&o.Merge, "merge", false, "merge into $KUBECONFIG or ~/.kube/config instead of printing")
-	f.StringVar(&o.Context, "context", "", "name for the cluster, user and context (default: the cluster name)")
-	f.BoolVar(&o.SwitchContext, "switch-context", false, "with --merge: make it the current context")
+	fs := cmd.Flags()
+	fs.BoolVar(&o.Merge, "merge", false, "merge into $KUBECONFIG or ~/.kube/config instead of printing")
+	fs.StringVar(&o.Context, "context", "", "name for the cluster, user and context (default: the cluster name)")
+	fs.BoolVar(&o.SwitchContext, "switch-context", false, "with --merge: make it the current context")
 	return cmd
 }
 
-func runKubeconfig(ctx context.Context, o *kubeconfigOptions, cmd *cobra.Command, s streams) error {
+func runKubeconfig(ctx context.Context, o *kubeconfigOptions) error {
 	inv, err := loadInventory(ctx, o.globalOptions, nil)
 	if err != nil {
 		return err
 	}
-	p := ui.New(s.Err)
+	p := o.IO.printer()
 	name := inv.Cluster.Name
 	if o.Context != "" {
 		name = o.Context
 	}
-	data, err := steps.FetchKubeconfig(ctx, inv, newDialer(inv, o.globalOptions, p), name)
+	data, err := steps.FetchKubeconfig(ctx, inv, o.Dial(inv, o.globalOptions, p), name)
 	if err != nil {
 		return err
 	}
 	if !o.Merge {
-		_, err := s.Out.Write(data)
+		_, err := o.IO.Out.Write(data)
 		return err
 	}
 	path, err := mergeTarget()

@@ -10,9 +10,9 @@ import (
 	"syscall"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
-	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
 )
 
@@ -21,25 +21,26 @@ const (
 	exitOK       = 0
 	exitFailed   = 1 // a host or the cluster failed
 	exitBadInput = 2 // the inventory or the flags are wrong; nothing was touched
-	exitRefused  = 3 // preflight refused; nothing was touched
+	exitRefused  = 3 // preflight refused, or another run holds the lock; nothing was touched
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	code := run(ctx, os.Args[1:], systemFactory())
 	stop()
 	os.Exit(code)
 }
 
-// run executes one command line and returns the process exit code.
-func run(ctx context.Context, args []string, s streams) int {
-	root := newRootCmd(s)
+// run executes one command line and returns the process exit code: every
+// command's error ends here and is mapped by exitCode.
+func run(ctx context.Context, args []string, f *factory) int {
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	ui.New(s.Err).Errorf("%s", redact.Error(err))
+	f.IO.printer().Errorf("%s", redact.Error(err))
 	return exitCode(err)
 }
 
@@ -49,10 +50,11 @@ func exitCode(err error) int {
 	var usage *usageError
 	var sel *inventory.SelectError
 	var refused *steps.RefusedError
+	var busy *lock.BusyError
 	switch {
 	case errors.As(err, &inv), errors.As(err, &usage), errors.As(err, &sel):
 		return exitBadInput
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &busy):
 		return exitRefused
 	}
 	return exitFailed

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/spf13/cobra"
 )
 
+// runCLI runs one command line with the real dialer (SSH) and fake streams,
+// no terminal.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, streams{In: strings.NewReader(""), Out: &out, Err: &errb})
-	return out.String(), errb.String(), code
+	io := newTestIO("", false)
+	code := run(context.Background(), args, &factory{IO: io.ioStreams, Dial: newDialer})
+	return io.out.String(), io.err.String(), code
 }
 
 func TestBadInventoryReportsEveryMistake(t *testing.T) {
@@ -97,7 +102,7 @@ func TestExitCodes(t *testing.T) {
 func TestUpFlagsReachOptions(t *testing.T) {
 	var got *upOptions
 	g := &globalOptions{}
-	cmd := newUpCmd(g, streams{}, func(_ context.Context, o *upOptions, _ *cobra.Command) error {
+	cmd := newUpCmd(&factory{}, g, func(_ context.Context, o *upOptions, _ *cobra.Command) error {
 		got = o
 		return nil
 	})
@@ -216,5 +221,32 @@ func TestNamedFilesAndSettingsCheckedBeforeAnyHost(t *testing.T) {
 	_, errOut, code = runCLI(t, "up", "-i", path, "--key", filepath.Join(dir, "no-key"))
 	if code != exitBadInput || !strings.Contains(errOut, "no-key does not exist; give the private key file") || !strings.Contains(errOut, "(set by --key or $K3SUP_PI_KEY)") {
 		t.Errorf("exit %d, want %d naming the --key override:\n%s", code, exitBadInput, errOut)
+	}
+}
+
+// TestExitCodeMapsWrappedErrors: the typed errors keep their exit code when
+// a layer wraps them; anything else is a failure (1).
+func TestExitCodeMapsWrappedErrors(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("up: %w", err) }
+	tests := []struct {
+		name string
+		err  error
+		code int
+	}{
+		{"inventory", wrap(&inventory.Error{File: "inv.yml"}), exitBadInput},
+		{"usage", wrap(&usageError{msg: "bad flag"}), exitBadInput},
+		{"host selection", wrap(&inventory.SelectError{File: "inv.yml", Name: "pi-9"}), exitBadInput},
+		{"refused", wrap(&steps.RefusedError{Findings: []string{"pi-1: too little memory"}}), exitRefused},
+		{"refused among others", errors.Join(errors.New("pi-2: timeout"), &steps.RefusedError{}), exitRefused},
+		{"not confirmed", errNotConfirmed, exitFailed},
+		{"a host failed", wrap(errors.New("pi-1: exit 1")), exitFailed},
+		{"interrupted", wrap(context.Canceled), exitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.code {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.code)
+			}
+		})
 	}
 }

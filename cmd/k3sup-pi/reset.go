@@ -6,26 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // resetOptions are the `reset` command's settings.
 type resetOptions struct {
 	*globalOptions
+	IO             *ioStreams
+	Dial           dialFunc
 	Hosts          []string
 	RestoreCmdline bool
 	Yes            bool
 	DryRun         bool
+	LockWait       time.Duration
 }
 
-func newResetCmd(g *globalOptions, s streams, runF func(context.Context, *resetOptions, *cobra.Command) error) *cobra.Command {
-	o := &resetOptions{globalOptions: g}
+func newResetCmd(f *factory, g *globalOptions, runF func(context.Context, *resetOptions, *cobra.Command) error) *cobra.Command {
+	o := &resetOptions{globalOptions: g, IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Remove k3s and what k3sup-pi wrote from the hosts",
@@ -60,19 +63,20 @@ reset asks for confirmation on a terminal; without one, pass --yes.`,
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
-			return runReset(cmd.Context(), o, s)
+			return runReset(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname, address, or address:port when hosts share an address; repeat for more)")
-	f.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
-	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
-	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
+	fs := cmd.Flags()
+	fs.StringArrayVar(&o.Hosts, "host", nil, "reset only this host (hostname, address, or address:port when hosts share an address; repeat for more)")
+	fs.BoolVar(&o.RestoreCmdline, "restore-cmdline", false, "undo up's cmdline.txt edit (the backup when the file is unchanged since, else just the flags up added) and reboot those hosts")
+	fs.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be done on each host and change nothing")
+	addLockWaitFlag(fs, &o.LockWait)
 	return cmd
 }
 
-func runReset(ctx context.Context, o *resetOptions, s streams) error {
-	confirm, err := o.confirmer(s)
+func runReset(ctx context.Context, o *resetOptions) error {
+	confirm, err := o.confirmer()
 	if err != nil {
 		return err
 	}
@@ -80,11 +84,19 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 	if err != nil {
 		return err
 	}
-	p := ui.New(s.Err)
-	res, err := steps.Reset(ctx, steps.ResetOptions{
-		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
+	p := o.IO.printer()
+	opt := steps.ResetOptions{
+		Inventory: inv, Dial: o.Dial(inv, o.globalOptions, p), Log: p,
 		Hosts: o.Hosts, RestoreCmdline: o.RestoreCmdline, DryRun: o.DryRun, Confirm: confirm,
-	})
+	}
+	if !o.DryRun { // a dry run takes no lock
+		var local *lock.Local
+		if opt.Lock, local, err = takeLocks(ctx, o.globalOptions, inv, "reset", o.LockWait, p); err != nil {
+			return err
+		}
+		defer local.Release()
+	}
+	res, err := steps.Reset(ctx, opt)
 	if res != nil {
 		printReset(p, res, o.DryRun)
 	}
@@ -93,20 +105,14 @@ func runReset(ctx context.Context, o *resetOptions, s streams) error {
 
 // confirmer returns the question asked before any change: none with --yes or
 // --dry-run; on a terminal, a y/N prompt; without one, a usage error.
-func (o *resetOptions) confirmer(s streams) (func(*steps.ResetResult) error, error) {
+func (o *resetOptions) confirmer() (func(*steps.ResetResult) error, error) {
 	if o.Yes || o.DryRun {
 		return nil, nil
 	}
-	if !isTerminal(s.In) {
+	if !o.IO.InTTY {
 		return nil, &usageError{msg: "reset: no terminal to confirm on; pass --yes to reset without asking (or --dry-run to see what would be done)"}
 	}
-	return func(plan *steps.ResetResult) error { return askReset(s.In, s.Err, plan) }, nil
-}
-
-// isTerminal reports whether r is a terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return func(plan *steps.ResetResult) error { return askReset(o.IO.In, o.IO.Err, plan) }, nil
 }
 
 // errNotConfirmed is returned when the answer to the question is not yes.

@@ -13,7 +13,7 @@ import (
 func TestResetFlagsReachOptions(t *testing.T) {
 	var got *resetOptions
 	g := &globalOptions{}
-	cmd := newResetCmd(g, streams{}, func(_ context.Context, o *resetOptions, _ *cobra.Command) error {
+	cmd := newResetCmd(&factory{}, g, func(_ context.Context, o *resetOptions, _ *cobra.Command) error {
 		got = o
 		return nil
 	})

@@ -3,17 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 )
-
-// streams are the command's standard streams: data to Out, progress to Err.
-type streams struct {
-	In       io.Reader
-	Out, Err io.Writer
-}
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
@@ -22,7 +15,7 @@ type globalOptions struct {
 	InsecureHostKeys  bool
 }
 
-func newRootCmd(s streams) *cobra.Command {
+func newRootCmd(f *factory) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "k3sup-pi",
@@ -37,9 +30,9 @@ Flags and K3SUP_PI_* environment variables override inventory values.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetOut(s.Out)
-	root.SetErr(s.Err)
-	root.SetIn(s.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.Err)
+	root.SetIn(f.IO.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return newUsageError(c, "%v", err) })
 	// A root with a RunE and Args validates its arguments itself: cobra's
 	// built-in "unknown command" error is a plain error that would exit 1.
@@ -51,7 +44,7 @@ Flags and K3SUP_PI_* environment variables override inventory values.`,
 	pf.BoolVar(&g.AcceptNewHostKeys, "accept-new-host-keys", false,
 		"record the keys of hosts not yet in known_hosts (like OpenSSH's StrictHostKeyChecking=accept-new); changed keys are still refused")
 	pf.BoolVar(&g.InsecureHostKeys, "insecure-ignore-host-keys", false, "DANGEROUS: do not verify host keys at all")
-	root.AddCommand(newUpCmd(g, s, nil), newAddNodeCmd(g, s, nil), newKubeconfigCmd(g, s, nil), newResetCmd(g, s, nil), newDoctorCmd(g, s, nil))
+	root.AddCommand(newUpCmd(f, g, nil), newAddNodeCmd(f, g, nil), newKubeconfigCmd(f, g, nil), newResetCmd(f, g, nil), newDoctorCmd(f, g, nil))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	argsAreUsage(root)

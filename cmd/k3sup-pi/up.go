@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/steps"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 	"github.com/spf13/cobra"
@@ -14,13 +15,16 @@ import (
 // upOptions are the `up` command's settings, apart from the cobra plumbing.
 type upOptions struct {
 	*globalOptions
+	IO             *ioStreams
+	Dial           dialFunc
 	DryRun         bool
 	PreflightOnly  bool
 	AllowLowMemory bool
+	LockWait       time.Duration
 }
 
-func newUpCmd(g *globalOptions, s streams, runF func(context.Context, *upOptions, *cobra.Command) error) *cobra.Command {
-	o := &upOptions{globalOptions: g}
+func newUpCmd(f *factory, g *globalOptions, runF func(context.Context, *upOptions, *cobra.Command) error) *cobra.Command {
+	o := &upOptions{globalOptions: g, IO: f.IO, Dial: f.Dial}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Bring every host of the inventory to a Ready k3s cluster",
@@ -34,28 +38,37 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}
-			return runUp(cmd.Context(), o, cmd, s)
+			return runUp(cmd.Context(), o, cmd)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&o.DryRun, "dry-run", false, "print what would change on each host and change nothing")
-	f.BoolVar(&o.PreflightOnly, "preflight-only", false, "run the checks on every host and stop")
-	f.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
-	inventory.AddFlags(f)
+	fs := cmd.Flags()
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would change on each host and change nothing")
+	fs.BoolVar(&o.PreflightOnly, "preflight-only", false, "run the checks on every host and stop")
+	fs.BoolVar(&o.AllowLowMemory, "allow-low-memory", false, "only warn (not refuse) when a server has less than 2 GB")
+	addOverrideFlags(fs)
+	addLockWaitFlag(fs, &o.LockWait)
 	return cmd
 }
 
-func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command, s streams) error {
+func runUp(ctx context.Context, o *upOptions, cmd *cobra.Command) error {
 	inv, err := loadInventory(ctx, o.globalOptions, cmd.Flags())
 	if err != nil {
 		return err
 	}
-	p := ui.New(s.Err)
-	res, err := steps.Up(ctx, steps.Options{
-		Inventory: inv, Dial: newDialer(inv, o.globalOptions, p), Log: p,
+	p := o.IO.printer()
+	opt := steps.Options{
+		Inventory: inv, Dial: o.Dial(inv, o.globalOptions, p), Log: p,
 		DryRun: o.DryRun, PreflightOnly: o.PreflightOnly, AllowLowMemory: o.AllowLowMemory,
 		WriteKubeconfig: true,
-	})
+	}
+	if !o.DryRun && !o.PreflightOnly { // read-only runs take no lock
+		var local *lock.Local
+		if opt.Lock, local, err = takeLocks(ctx, o.globalOptions, inv, "up", o.LockWait, p); err != nil {
+			return err
+		}
+		defer local.Release()
+	}
+	res, err := steps.Up(ctx, opt)
 	if res != nil {
 		switch {
 		case o.DryRun && err == nil:
@@ -120,7 +133,11 @@ func printFindings(p *ui.Printer, res *steps.Result) {
 		return
 	}
 	for _, f := range res.Findings {
-		p.Hostf(f.Host, "%s", f.String())
+		host := f.Host
+		if host == "" {
+			host = "fleet"
+		}
+		p.Hostf(host, "%s", strings.TrimPrefix(f.String(), host+": "))
 	}
 }
 

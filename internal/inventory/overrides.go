@@ -2,96 +2,89 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
-// EnvPrefix prefixes the environment variables that override inventory values.
-const EnvPrefix = "K3SUP_PI"
+// Key is an inventory value that a caller may replace after loading, named
+// by its key path ("cluster.batch_size").
+type Key string
 
-// override is one flag (and environment variable) that replaces a file value.
-type override struct {
-	name  string // flag name and viper key
-	path  string // inventory key path
-	usage string
-	apply func(inv *Inventory, v *viper.Viper, name string) error
+// The keys ApplyOverrides accepts, in the order it applies and reports them.
+const (
+	KeyK3sVersion    Key = "cluster.k3s_version"
+	KeyChannel       Key = "cluster.channel"
+	KeyBatchSize     Key = "cluster.batch_size"
+	KeyKubeconfig    Key = "cluster.kubeconfig"
+	KeyConcurrency   Key = "cluster.concurrency"
+	KeyUser          Key = "ssh.user"
+	KeySSHKey        Key = "ssh.key"
+	KeyKnownHosts    Key = "ssh.known_hosts"
+	KeyInstallSource Key = "cluster.install.source"
+	KeyRebootTimeout Key = "cluster.reboot_timeout"
+)
+
+// OverrideKeys lists every Key in the order ApplyOverrides applies them.
+var OverrideKeys = []Key{KeyK3sVersion, KeyChannel, KeyBatchSize, KeyKubeconfig, KeyConcurrency,
+	KeyUser, KeySSHKey, KeyKnownHosts, KeyInstallSource, KeyRebootTimeout}
+
+// Value is one replacement: Text as the user wrote it (an empty Text is a
+// value too), and Origin, which names where it came from in messages, as in
+// "(set by ORIGIN)".
+type Value struct {
+	Text, Origin string
 }
 
-var overrides = []override{
-	{"k3s-version", "cluster.k3s_version", "exact k3s version to install, like v1.31.4+k3s1", setVersion},
-	{"channel", "cluster.channel", "k3s release channel, like stable or v1.31", setChannel},
-	{"batch-size", "cluster.batch_size", "agents joined per batch", intSetter(func(i *Inventory) *int { return &i.Cluster.BatchSize })},
-	{"kubeconfig", "cluster.kubeconfig", "where to write the kubeconfig", pathSetter(func(i *Inventory) *string { return &i.Cluster.Kubeconfig })},
-	{"concurrency", "cluster.concurrency", "parallel SSH connections", intSetter(func(i *Inventory) *int { return &i.Cluster.Concurrency })},
-	{"user", "ssh.user", "SSH user for hosts without their own", strSetter(func(i *Inventory) *string { return &i.SSH.User })},
-	{"key", "ssh.key", "SSH private key file for hosts without their own", pathSetter(func(i *Inventory) *string { return &i.SSH.Key })},
-	{"known-hosts", "ssh.known_hosts", "known_hosts file", pathSetter(func(i *Inventory) *string { return &i.SSH.KnownHosts })},
-	{"install-source", "cluster.install.source", "online or offline", strSetter(func(i *Inventory) *string { return &i.Cluster.Install.Source })},
-	{"reboot-timeout", "cluster.reboot_timeout", "how long a host may take to come back after a reboot", setRebootTimeout},
+// Overrides are the values that replace the file's; a key that is absent
+// leaves the file value alone.
+type Overrides map[Key]Value
+
+// setters turn an override's text into the inventory's field.
+var setters = map[Key]func(inv *Inventory, o Overrides, text string) error{
+	KeyK3sVersion:    setVersion,
+	KeyChannel:       setChannel,
+	KeyBatchSize:     intSetter(func(i *Inventory) *int { return &i.Cluster.BatchSize }),
+	KeyKubeconfig:    pathSetter(func(i *Inventory) *string { return &i.Cluster.Kubeconfig }),
+	KeyConcurrency:   intSetter(func(i *Inventory) *int { return &i.Cluster.Concurrency }),
+	KeyUser:          strSetter(func(i *Inventory) *string { return &i.SSH.User }),
+	KeySSHKey:        pathSetter(func(i *Inventory) *string { return &i.SSH.Key }),
+	KeyKnownHosts:    pathSetter(func(i *Inventory) *string { return &i.SSH.KnownHosts }),
+	KeyInstallSource: strSetter(func(i *Inventory) *string { return &i.Cluster.Install.Source }),
+	KeyRebootTimeout: setRebootTimeout,
 }
 
-// NewViper returns a viper that reads K3SUP_PI_* environment variables for
-// the override keys ("k3s-version" reads K3SUP_PI_K3S_VERSION). Bind flags
-// into it with BindFlags.
-func NewViper() *viper.Viper {
-	v := viper.New()
-	v.SetEnvPrefix(EnvPrefix)
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
-	return v
-}
-
-// AddFlags defines the override flags on fs, all without defaults so that an
-// absent flag leaves the file value alone.
-func AddFlags(fs *pflag.FlagSet) {
-	for _, o := range overrides {
-		fs.String(o.name, "", fmt.Sprintf("%s (overrides %s; env %s)", o.usage, o.path, envName(o.name)))
-	}
-}
-
-// BindFlags binds the override flags present in fs into v.
-func BindFlags(v *viper.Viper, fs *pflag.FlagSet) error {
-	for _, o := range overrides {
-		if f := fs.Lookup(o.name); f != nil {
-			if err := v.BindPFlag(o.name, f); err != nil {
-				return fmt.Errorf("bind flag --%s: %w", o.name, err)
-			}
-		}
-	}
-	return nil
-}
-
-func envName(name string) string {
-	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-}
-
-// ApplyOverrides replaces file values with the flags and K3SUP_PI_*
-// environment variables set in v, then validates the inventory again. Paths
-// given this way are relative to the working directory, not the inventory.
-// Problems come back as an *Error; their messages name the flag and variable.
-func ApplyOverrides(inv *Inventory, v *viper.Viper) error {
-	if v == nil {
+// ApplyOverrides replaces file values with o, then validates the inventory
+// again. Paths given this way are relative to the working directory, not the
+// inventory. Problems come back as an *Error; each names its key and ends in
+// "(set by ORIGIN)". A key that is not one of OverrideKeys is a problem too.
+func ApplyOverrides(inv *Inventory, o Overrides) error {
+	if len(o) == 0 {
 		return nil
 	}
 	if inv.pos == nil {
 		inv.pos = map[string]pos{}
 	}
 	var ps problems
-	for _, o := range overrides {
-		if !v.IsSet(o.name) {
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		if setters[k] == nil {
+			ps.add(pos{origin: o[k].Origin}, string(k), "cannot be overridden")
+		}
+	}
+	for _, k := range OverrideKeys {
+		v, ok := o[k]
+		if !ok {
 			continue
 		}
-		origin := pos{origin: fmt.Sprintf("--%s or $%s", o.name, envName(o.name))}
-		if err := o.apply(inv, v, o.name); err != nil {
-			ps.add(origin, o.path, "%v", err)
+		origin := pos{origin: v.Origin}
+		if err := setters[k](inv, o, v.Text); err != nil {
+			ps.add(origin, string(k), "%v", err)
 			continue
 		}
-		inv.pos[o.path] = origin
+		inv.pos[string(k)] = origin
 	}
 	if len(ps.list) == 0 {
 		validate(inv, &ps)
@@ -99,16 +92,15 @@ func ApplyOverrides(inv *Inventory, v *viper.Viper) error {
 	return ps.err(inv.File)
 }
 
-func strSetter(field func(*Inventory) *string) func(*Inventory, *viper.Viper, string) error {
-	return func(inv *Inventory, v *viper.Viper, name string) error {
-		*field(inv) = v.GetString(name)
+func strSetter(field func(*Inventory) *string) func(*Inventory, Overrides, string) error {
+	return func(inv *Inventory, _ Overrides, s string) error {
+		*field(inv) = s
 		return nil
 	}
 }
 
-func pathSetter(field func(*Inventory) *string) func(*Inventory, *viper.Viper, string) error {
-	return func(inv *Inventory, v *viper.Viper, name string) error {
-		p := v.GetString(name)
+func pathSetter(field func(*Inventory) *string) func(*Inventory, Overrides, string) error {
+	return func(inv *Inventory, _ Overrides, p string) error {
 		if p != "" {
 			cwd, err := filepath.Abs(".")
 			if err != nil {
@@ -121,9 +113,9 @@ func pathSetter(field func(*Inventory) *string) func(*Inventory, *viper.Viper, s
 	}
 }
 
-func intSetter(field func(*Inventory) *int) func(*Inventory, *viper.Viper, string) error {
-	return func(inv *Inventory, v *viper.Viper, name string) error {
-		s := strings.TrimSpace(v.GetString(name))
+func intSetter(field func(*Inventory) *int) func(*Inventory, Overrides, string) error {
+	return func(inv *Inventory, _ Overrides, s string) error {
+		s = strings.TrimSpace(s)
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", s)
@@ -134,12 +126,12 @@ func intSetter(field func(*Inventory) *int) func(*Inventory, *viper.Viper, strin
 }
 
 // setVersion sets k3s_version and, unless a channel is given too, drops the
-// file's channel: the flag means "this exact version".
-func setVersion(inv *Inventory, v *viper.Viper, name string) error {
-	inv.Cluster.K3sVersion = v.GetString(name)
-	if !v.IsSet("channel") {
+// file's channel: the override means "this exact version".
+func setVersion(inv *Inventory, o Overrides, s string) error {
+	inv.Cluster.K3sVersion = s
+	if _, both := o[KeyChannel]; !both {
 		inv.Cluster.Channel = ""
-		delete(inv.pos, "cluster.channel")
+		delete(inv.pos, string(KeyChannel))
 	}
 	if inv.Cluster.K3sVersion == "" && inv.Cluster.Channel == "" {
 		inv.Cluster.Channel = DefaultChannel
@@ -148,11 +140,11 @@ func setVersion(inv *Inventory, v *viper.Viper, name string) error {
 }
 
 // setChannel sets channel and, unless a version is given too, drops the file's version.
-func setChannel(inv *Inventory, v *viper.Viper, name string) error {
-	inv.Cluster.Channel = v.GetString(name)
-	if !v.IsSet("k3s-version") {
+func setChannel(inv *Inventory, o Overrides, s string) error {
+	inv.Cluster.Channel = s
+	if _, both := o[KeyK3sVersion]; !both {
 		inv.Cluster.K3sVersion = ""
-		delete(inv.pos, "cluster.k3s_version")
+		delete(inv.pos, string(KeyK3sVersion))
 	}
 	if inv.Cluster.Channel == "" && inv.Cluster.K3sVersion == "" {
 		inv.Cluster.Channel = DefaultChannel
@@ -160,8 +152,8 @@ func setChannel(inv *Inventory, v *viper.Viper, name string) error {
 	return nil
 }
 
-func setRebootTimeout(inv *Inventory, v *viper.Viper, name string) error {
-	s := strings.TrimSpace(v.GetString(name))
+func setRebootTimeout(inv *Inventory, _ Overrides, s string) error {
+	s = strings.TrimSpace(s)
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("%q is not a duration; write it with a unit, like 10m or 90s", s)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
 )
 
@@ -36,6 +37,8 @@ type ResetOptions struct {
 	// (the hosts with something to reset, and the cmdline.txt lines before and
 	// after); an error stops the run. nil = no question.
 	Confirm func(plan *ResetResult) error
+	// Lock is the run lock taken on every host once connected; nil = none (--dry-run).
+	Lock *lock.HostOptions
 }
 
 // ResetResult is what a reset did (or, in a dry run, would do), per host in
@@ -82,6 +85,9 @@ func Reset(ctx context.Context, opt ResetOptions) (*ResetResult, error) {
 		return nil, err
 	}
 	defer closeAll(r.nodes)
+	if err := lockNodes(ctx, opt.Lock, r.nodes, opt.Inventory.Cluster.Concurrency); err != nil {
+		return nil, err
+	}
 	r.order = resetOrder(r.nodes[:len(selected)])
 	r.cl = &cluster{servers: r.nodes[len(selected):]}
 	opt.Log.Phase("plan")

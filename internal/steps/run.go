@@ -40,6 +40,10 @@ func newRun(ctx context.Context, opt Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := lockNodes(ctx, opt.Lock, nodes, r.inv.Cluster.Concurrency); err != nil {
+		closeAll(nodes)
+		return nil, err
+	}
 	r.nodes = nodes
 	r.result.Nodes = nodes
 	r.result.Down = down

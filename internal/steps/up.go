@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
+	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/preflight"
 )
 
@@ -20,6 +21,9 @@ type Options struct {
 	Only            []string // add-node: change only these hosts (by their unique inventory Name); servers are still read
 	WriteKubeconfig bool     // write the cluster's kubeconfig to the inventory's path at the end
 	JoinCheck       bool     // add-node: refuse a host whose name the cluster already has, or that runs k3s under another name
+	// Lock is the run lock taken on every host once connected; nil = none
+	// (--dry-run and --preflight-only change nothing and take no lock).
+	Lock *lock.HostOptions
 }
 
 // Result is what a run did, per host.

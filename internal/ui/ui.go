@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
+	"github.com/muesli/termenv"
 	"golang.org/x/term"
 )
 
@@ -26,11 +27,17 @@ type Printer struct {
 	errStyl lipgloss.Style
 }
 
-// New returns a Printer on w, coloured when w is a terminal and NO_COLOR is unset.
-func New(w io.Writer) *Printer {
+// NewFor returns a Printer on w, coloured when the caller says w is a
+// terminal (the command's IO knows) and NO_COLOR is unset.
+func NewFor(w io.Writer, terminal bool) *Printer {
 	p := &Printer{w: w, start: time.Now()}
-	if UseColor(w) {
+	if colorOn(terminal) {
 		r := lipgloss.NewRenderer(w)
+		if !isTerminal(w) {
+			// An injected stream said to be a terminal: lipgloss
+			// cannot detect its colours, and the styles use the 16 basic ones.
+			r.SetColorProfile(termenv.ANSI)
+		}
 		p.phase = r.NewStyle().Bold(true).Foreground(lipgloss.Color("12"))
 		p.host = r.NewStyle().Foreground(lipgloss.Color("14"))
 		p.warn = r.NewStyle().Foreground(lipgloss.Color("11"))
@@ -39,11 +46,15 @@ func New(w io.Writer) *Printer {
 	return p
 }
 
-// UseColor reports whether colour belongs on w.
-func UseColor(w io.Writer) bool {
+// colorOn is the one rule: colour on a terminal, never with NO_COLOR set.
+func colorOn(terminal bool) bool {
 	if _, off := os.LookupEnv("NO_COLOR"); off {
 		return false
 	}
+	return terminal
+}
+
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 
 func TestPrinterRedactsAndStaysPlain(t *testing.T) {
 	var buf bytes.Buffer
-	p := New(&buf)
+	p := NewFor(&buf, false)
 	redact.Add("s3cret-token-value")
 	p.Hostf("pi-1", "joined with %s", "s3cret-token-value")
 	p.Warnf("slow card")
@@ -26,5 +27,35 @@ func TestPrinterRedactsAndStaysPlain(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestNewForColour: colour only where the caller says there is a terminal,
+// and never with NO_COLOR set.
+func TestNewForColour(t *testing.T) {
+	tests := []struct {
+		name     string
+		terminal bool
+		noColor  bool
+		want     bool
+	}{
+		{"terminal", true, false, true},
+		{"terminal with NO_COLOR", true, true, false},
+		{"no terminal", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.noColor {
+				t.Setenv("NO_COLOR", "1")
+			} else {
+				t.Setenv("NO_COLOR", "")
+				os.Unsetenv("NO_COLOR")
+			}
+			var buf bytes.Buffer
+			NewFor(&buf, tt.terminal).Warnf("slow card")
+			if got := strings.Contains(buf.String(), "\x1b["); got != tt.want {
+				t.Errorf("colour = %v, want %v: %q", got, tt.want, buf.String())
+			}
+		})
 	}
 }
