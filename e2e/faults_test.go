@@ -92,7 +92,7 @@ func TestFaults(t *testing.T) {
 func testAgentPoweredOff(t *testing.T, f *fleet.Fleet, inv, kc string, a3 *fleet.Host) {
 	hostAction(t, a3, f.Kill)
 	r := tool(t, nil, "up", "-i", inv)
-	t.Logf("up with f-a3 off: exit %d in %s", r.code, r.took.Round(100*time.Millisecond))
+	t.Logf("up with f-a3 off: exit %d in %s; stderr:\n%s", r.code, r.took.Round(100*time.Millisecond), r.stderr)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
 	}
@@ -147,14 +147,17 @@ systemctl enable --quiet fault-slow-ssh`)
 	sinceCut := time.Since(cut)
 	hostAction(t, a3, f.Connect)
 	hostExec(t, f, a3, "systemctl disable --now --quiet fault-slow-ssh")
-	t.Logf("up with the upload cut: exit %d in %s, %s after the cut", r.code, r.took.Round(100*time.Millisecond), sinceCut.Round(100*time.Millisecond))
+	t.Logf("up with the upload cut: exit %d in %s, %s after the cut; stderr:\n%s", r.code, r.took.Round(100*time.Millisecond), sinceCut.Round(100*time.Millisecond), r.stderr)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
 	}
 	wantStderr(t, r, "the cut upload", fmt.Sprintf("(bound: cluster.install_timeout %s): %s: upload /usr/local/bin/k3s did not finish in time, the connection stalled or dropped", faultTimeout, a3.Addr),
 		"nothing replaced")
-	if sinceCut > faultTimeout+10*time.Second {
-		t.Errorf("the run ended %s after the network was cut, want it within install_timeout (%s)", sinceCut.Round(time.Second), faultTimeout)
+	// The upload stops at install_timeout; removing the run's lock on the
+	// unplugged host then takes up to 15 s more. Without a bound of its own
+	// the upload waited for SSH keepalive to give up (30-45 s).
+	if sinceCut > faultTimeout+20*time.Second {
+		t.Errorf("the run ended %s after the network was cut, want the upload stopped at install_timeout (%s)", sinceCut.Round(time.Second), faultTimeout)
 	}
 	if got := hostExec(t, f, a3, "ls /usr/local/bin"); got != "" {
 		t.Errorf("/usr/local/bin after the cut upload holds %q, want nothing", got)
@@ -177,7 +180,7 @@ avail=$(df -Pk /usr/local/bin | awk 'NR==2 {print $4}')
 fallocate -l $(( (avail - 1024) * 1024 )) /usr/local/bin/fault-filler && echo filled > /run/fault-filled`
 	startInHost(t, a3, fill)
 	r := tool(t, nil, "up", "-i", inv)
-	t.Logf("up with the disk filling: exit %d in %s", r.code, r.took.Round(100*time.Millisecond))
+	t.Logf("up with the disk filling: exit %d in %s; stderr:\n%s", r.code, r.took.Round(100*time.Millisecond), r.stderr)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
 	}
@@ -204,7 +207,7 @@ func testJoinCutOff(t *testing.T, f *fleet.Fleet, inv string, srv, a3 *fleet.Hos
 	startInHost(t, a3, "while [ ! -e /etc/rancher/k3s/config.yaml ]; do sleep 0.01; done\n"+
 		"iptables -I OUTPUT -d "+srv.Addr+" -j DROP && echo cut > /run/fault-cut")
 	r := tool(t, nil, "up", "-i", inv)
-	t.Logf("up with f-a3 cut off its server: exit %d in %s", r.code, r.took.Round(100*time.Millisecond))
+	t.Logf("up with f-a3 cut off its server: exit %d in %s; stderr:\n%s", r.code, r.took.Round(100*time.Millisecond), r.stderr)
 	hostExec(t, f, a3, "iptables -D OUTPUT -d "+srv.Addr+" -j DROP")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
@@ -227,12 +230,12 @@ func testHostKeyChanged(t *testing.T, f *fleet.Fleet, inv string, a1 *fleet.Host
 	hostExec(t, f, a1, "rm -f /etc/ssh/ssh_host_*; systemctl restart pifleet-hostkeys ssh")
 	before, sessions := settled(t, f, f.Hosts...), hostExec(t, f, a1, accepted)
 	r := tool(t, nil, "up", "-i", inv)
-	t.Logf("up with a changed host key: exit %d in %s", r.code, r.took.Round(100*time.Millisecond))
+	t.Logf("up with a changed host key: exit %d in %s; stderr:\n%s", r.code, r.took.Round(100*time.Millisecond), r.stderr)
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3:\n%s", r.code, r.stderr)
 	}
 	wantStderr(t, r, "a changed host key", "preflight refused the run; nothing was changed:",
-		"connect to f-a1: host key for "+a1.Addr+" CHANGED", "of "+f.KnownHostsPath+" holds a different key")
+		"host key for "+a1.Addr+" CHANGED", "of "+f.KnownHostsPath+" holds a different key")
 	if got := hostExec(t, f, a1, accepted); got != sessions {
 		t.Errorf("sessions accepted on f-a1: %s before the refused run, %s after", sessions, got)
 	}

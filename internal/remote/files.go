@@ -159,9 +159,10 @@ mv -f "$t" "$f"; t=
 // stageScript makes the private staging directory of an upload in the
 // user's home and prints its path. Staging directories left by an upload
 // that was cut off (the connection dropped, the run killed) are removed
-// first. An upload installs nothing unless its staged copy matches the
-// local file's sha256, so the worst a second run at the same time can do
-// by this is fail the other's upload, never install a partial file.
+// first: the run holds the host's lock, so no other run is uploading. Even
+// without it, an upload installs nothing unless its staged copy matches
+// the local file's sha256: a copy removed under a live upload fails that
+// upload, it never installs a partial file.
 const stageScript = `rm -rf "$HOME"/.k3sup-pi-stage.?????? 2>/dev/null; mktemp -d "$HOME/.k3sup-pi-stage.XXXXXX"`
 
 // uploadStaged copies the file into a staging directory as the login user
