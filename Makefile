@@ -6,6 +6,9 @@ N ?= 4
 FLEET ?= demo
 GOBIN := $(shell $(GO) env GOPATH)/bin
 E2E_TIMEOUT ?= 75m
+FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 60s
+TEST_FUZZTIME ?= 10s
 
 .PHONY: help build deps lint test e2e check fleet fleet-down image demo bench fuzz clean
 
@@ -26,8 +29,9 @@ lint: deps ## gofmt, go vet, staticcheck (also over the e2e build tag) and shell
 	$(GOBIN)/staticcheck -tags e2e ./e2e/...
 	shellcheck $$(git ls-files '*.sh') e2e/image/files/usr/local/sbin/*
 
-test: ## unit and integration tests (no Docker needed)
+test: ## unit and integration tests (no Docker needed), then every fuzz target for TEST_FUZZTIME (10s)
 	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) FUZZMINIMIZETIME=2s
 
 e2e: deps build ## end-to-end tests on a Docker fleet of Pi-like hosts
 	$(GO) test -count=1 -tags e2e -p 1 -timeout $(E2E_TIMEOUT) -v ./e2e/... 2>&1 | tee e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
@@ -50,8 +54,13 @@ bench: deps build ## benchmarks that print numbers (unit benches, then an e2e `u
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -count=1 -tags e2e -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/...
 
-fuzz: ## run each fuzz target for 20s
-	@for p in $$($(GO) list ./internal/...); do for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+fuzz: ## run each fuzz target for FUZZTIME (20s); a failing input is saved under its package's testdata/fuzz: commit it
+	@for file in $$(grep -rlE '^func Fuzz[A-Z]' --include='*_test.go' internal cmd | sort); do \
+		for f in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]+)\(.*/\1/p' $$file); do \
+			echo "fuzz $$f in ./$$(dirname $$file) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$(dirname $$file) || exit 1; \
+		done; \
+	done
 
 clean: ## remove build output and fleet state
 	rm -rf bin e2e/.fleet e2e.log

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
@@ -31,13 +32,17 @@ func newAddNodeCmd(f *factory, g *globalOptions, runF func(context.Context, *add
 		Long: `add-node prepares one host like up does (cmdline.txt, reboot, hostname), reads
 the join token from the first server, joins the host, waits until it is Ready and
 applies its labels and taints. Name a host of the inventory with --host, or give
-a new one with --address (and optionally --user, --key, --role, --hostname).
+a new one with --address (and optionally --ssh-user, --ssh-key, --role,
+--hostname; these describe a new host and are refused with --host).
 Only the servers are read; no other node is changed.`,
 		Example: "  k3sup-pi add-node -i inventory.yml --host pi-07\n  k3sup-pi add-node --address 192.168.1.57 --hostname pi-07",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (o.Host == "") == (o.Address == "") {
 				return &usageError{msg: "add-node: give exactly one of --host NAME (from the inventory) or --address ADDR"}
+			}
+			if err := newHostFlagsOnly(cmd, o); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
@@ -48,7 +53,7 @@ Only the servers are read; no other node is changed.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.Host, "host", "", "inventory host to add (its hostname, address, or address:port when hosts share an address)")
 	fs.StringVar(&o.Address, "address", "", "address of a host that is not in the inventory")
-	fs.StringVar(&o.Role, "role", "agent", "agent, or server to grow an HA control plane")
+	fs.StringVar(&o.Role, "role", "agent", "with --address: agent, or server to grow an HA control plane")
 	fs.StringVar(&o.Hostname, "hostname", "", "with --address: the hostname to give it")
 	fs.StringVar(&o.User, "ssh-user", "", "with --address: SSH user (default: the inventory's)")
 	fs.StringVar(&o.Key, "ssh-key", "", "with --address: SSH key (default: the inventory's)")
@@ -85,6 +90,20 @@ func runAddNode(ctx context.Context, o *addNodeOptions) error {
 		printSummary(p, res)
 	}
 	return err
+}
+
+// newHostFlagsOnly refuses, with --host, the flags that describe a new host:
+// the inventory entry gives those settings, and the flags would be ignored.
+func newHostFlagsOnly(cmd *cobra.Command, o *addNodeOptions) error {
+	if o.Host == "" {
+		return nil
+	}
+	for _, n := range []string{"role", "hostname", "ssh-user", "ssh-key"} {
+		if cmd.Flags().Changed(n) {
+			return &usageError{msg: fmt.Sprintf("add-node: --%s goes with --address only; with --host %s the inventory gives the host's settings (change them there)", n, o.Host)}
+		}
+	}
+	return nil
 }
 
 // newHost finds the inventory host, or builds one from the flags.

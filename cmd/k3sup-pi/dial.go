@@ -31,6 +31,10 @@ func loadInventory(ctx context.Context, g *globalOptions, fs *pflag.FlagSet) (*i
 	return inv, nil
 }
 
+// dialHost connects to one host; tests replace it to prove that bad input
+// stops a command before any host is dialled.
+var dialHost = remote.Dial
+
 // newDialer returns a Dialer that connects to inventory hosts with the
 // inventory's SSH settings; per-host values win over the ssh: defaults.
 func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.Dialer {
@@ -45,7 +49,7 @@ func newDialer(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.
 		Warn:                   func(msg string) { p.Warnf("%s", msg) },
 	}
 	return func(ctx context.Context, h inventory.Host) (steps.Conn, error) {
-		c, err := remote.Dial(ctx, target(inv.SSH, h), opts)
+		c, err := dialHost(ctx, target(inv.SSH, h), opts)
 		if err != nil {
 			return nil, err
 		}

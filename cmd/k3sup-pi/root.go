@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -39,6 +40,9 @@ Flags and K3SUP_PI_* environment variables override inventory values.`,
 	root.Args = unknownCommand
 	root.SuggestionsMinimumDistance = 2
 	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		return exclusive(c, "accept-new-host-keys", "insecure-ignore-host-keys")
+	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.Inventory, "inventory", "i", "", "inventory file (default $K3SUP_PI_INVENTORY or ./inventory.yml)")
 	pf.BoolVar(&g.AcceptNewHostKeys, "accept-new-host-keys", false,
@@ -89,6 +93,21 @@ func argsAreUsage(c *cobra.Command) {
 		}
 		return newUsageError(c, "%v", err)
 	}
+}
+
+// exclusive refuses a command line that sets more than one of the flags
+// names (a usage error, exit 2), before anything is read or dialled.
+func exclusive(c *cobra.Command, names ...string) error {
+	var set []string
+	for _, n := range names {
+		if f := c.Flags().Lookup(n); f != nil && f.Changed {
+			set = append(set, "--"+n)
+		}
+	}
+	if len(set) < 2 {
+		return nil
+	}
+	return newUsageError(c, "%s cannot be used together; give one", strings.Join(set, " and "))
 }
 
 // inventoryPath is -i, else $K3SUP_PI_INVENTORY, else ./inventory.yml.

@@ -35,6 +35,9 @@ writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := exclusive(cmd, "dry-run", "preflight-only"); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o, cmd)
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,22 +80,31 @@ func wantInOrder(t *testing.T, s string, want ...string) {
 // TestHostKeyFlagsReachTheDialer: the global host key flags and the
 // inventory (with its overrides) are what every command dials with.
 func TestHostKeyFlagsReachTheDialer(t *testing.T) {
+	modes := []struct {
+		flag string
+		set  func(*globalOptions) bool
+	}{
+		{"--accept-new-host-keys", func(g *globalOptions) bool { return g.AcceptNewHostKeys && !g.InsecureHostKeys }},
+		{"--insecure-ignore-host-keys", func(g *globalOptions) bool { return g.InsecureHostKeys && !g.AcceptNewHostKeys }},
+	}
 	for _, args := range [][]string{{"up"}, {"doctor"}, {"kubeconfig"}, {"reset", "--yes"}, {"add-node", "--host", "pi-2"}} {
-		t.Run(args[0], func(t *testing.T) {
-			var got *globalOptions
-			var user string
-			fleet := newFakeFleet(t)
-			dial := func(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.Dialer {
-				got, user = g, inv.SSH.User
-				return fleet.dial(inv, g, p)
-			}
-			t.Setenv("K3SUP_PI_USER", "ubuntu")
-			io := newTestIO("", false)
-			args = append(args, "-i", writeInventory(t, twoPis), "--accept-new-host-keys", "--insecure-ignore-host-keys")
-			run(context.Background(), args, &factory{IO: io.ioStreams, Dial: dial})
-			if got == nil || !got.AcceptNewHostKeys || !got.InsecureHostKeys || user != "ubuntu" {
-				t.Errorf("dialer got %+v, user %q\n%s", got, user, io.err)
-			}
-		})
+		for _, m := range modes {
+			t.Run(args[0]+m.flag, func(t *testing.T) {
+				var got *globalOptions
+				var user string
+				fleet := newFakeFleet(t)
+				dial := func(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) steps.Dialer {
+					got, user = g, inv.SSH.User
+					return fleet.dial(inv, g, p)
+				}
+				t.Setenv("K3SUP_PI_USER", "ubuntu")
+				io := newTestIO("", false)
+				argv := append(slices.Clone(args), "-i", writeInventory(t, twoPis), m.flag)
+				run(context.Background(), argv, &factory{IO: io.ioStreams, Dial: dial})
+				if got == nil || !m.set(got) || user != "ubuntu" {
+					t.Errorf("dialer got %+v, user %q\n%s", got, user, io.err)
+				}
+			})
+		}
 	}
 }

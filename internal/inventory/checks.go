@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Each check returns "" when the value is fine, else a message that says what
@@ -160,7 +161,20 @@ func checkVersion(v string) string {
 	return fmt.Sprintf("%q is not a k3s version; they look like v1.31.4+k3s1", v)
 }
 
-// checkHostPort checks host[:port] as used by api_endpoint.
+// checkEndpoint checks api_endpoint: host[:port], or an IPv6 address in
+// brackets without a port, which the steps read as that address on 6443.
+func checkEndpoint(s string) string {
+	inner, ok := strings.CutPrefix(s, "[")
+	if !ok || !strings.HasSuffix(inner, "]") {
+		return checkHostPort(s)
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSuffix(inner, "]")); err != nil || !ip.Is6() {
+		return fmt.Sprintf("%q is not host[:port]: only an IPv6 address goes in brackets, like [fd00::10] or [fd00::10]:6443", s)
+	}
+	return ""
+}
+
+// checkHostPort checks host[:port], as api_endpoint and proxy_jump use it.
 func checkHostPort(s string) string {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -196,6 +210,9 @@ func checkURL(s string) string {
 
 // checkDatastore checks the scheme only, and never quotes the value: it holds a password.
 func checkDatastore(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return "holds a line break or another control character (value not shown: it may hold a password); write it on one line"
+	}
 	for _, p := range []string{"postgres://", "postgresql://", "mysql://", "http://", "https://", "nats://"} {
 		if strings.HasPrefix(s, p) {
 			return ""

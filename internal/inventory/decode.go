@@ -45,7 +45,14 @@ func Parse(name string, data []byte) (*Inventory, error) {
 	}
 	d.mapping(root, "", rootFields(inv, d))
 	if _, ok := d.pos["hosts"]; !ok && !d.bad("hosts") {
-		d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
+		if k := findKey(root, "hosts"); k != nil {
+			d.add(at(k), "hosts", "has no value; list the machines under it, each as \"- address: ...\" indented below hosts:")
+		} else {
+			d.add(at(root), "hosts", "missing; list the machines under hosts:, each with an address")
+		}
+	}
+	if d.exhausted {
+		return nil, d.err(name) // checks on a half-read inventory would mislead
 	}
 	applyDefaults(inv)
 	validate(inv, &d.problems)
@@ -53,6 +60,16 @@ func Parse(name string, data []byte) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// findKey returns the key node named key in mapping n, or nil.
+func findKey(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return k
+		}
+	}
+	return nil
 }
 
 func absDir(name string) string {
@@ -70,12 +87,24 @@ const maxNodes = 100000
 // each key path was set.
 type decoder struct {
 	problems
-	pos    map[string]pos
-	budget int
-	active map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
+	pos       map[string]pos
+	budget    int
+	exhausted bool                // the budget ran out; the rest of the tree was not read
+	via       *yaml.Node          // the alias the host being decoded came through, if any
+	active    map[*yaml.Node]bool // mappings being expanded, to catch merge cycles
 }
 
 func at(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
+
+// here is where a value given by n is placed for later checks: at n, or at
+// the alias a whole host entry came through (hosts: [*a, *a]), so that a
+// check of the second host does not point at the first.
+func (d *decoder) here(n *yaml.Node) pos {
+	if d.via != nil {
+		return at(d.via)
+	}
+	return at(n)
+}
 
 // markBad records that path had a value that could not be decoded, so that
 // defaults and later checks leave it alone.
@@ -101,7 +130,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			d.add(pos{}, "", "the file is empty; start from inventory.example.yml")
 		} else {
-			d.syntax(err)
+			d.syntax(data, err)
 		}
 		return nil
 	}
@@ -109,7 +138,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	if err := dec.Decode(&extra); err == nil {
 		d.add(at(&extra), "", "a second YAML document (after ---); keep the whole inventory in one document")
 	} else if !errors.Is(err, io.EOF) {
-		d.syntax(err)
+		d.syntax(data, err)
 	}
 	if len(doc.Content) == 0 {
 		d.add(pos{}, "", "the file holds no settings; start from inventory.example.yml")
@@ -123,14 +152,19 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	return root
 }
 
-func (d *decoder) syntax(err error) {
+func (d *decoder) syntax(data []byte, err error) {
 	m := syntaxLine.FindStringSubmatch(err.Error())
 	if m == nil {
+		if p, msg, ok := badText(data); ok {
+			d.add(p, "", "%s", msg)
+			return
+		}
 		d.add(pos{}, "", "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		return
 	}
 	line, _ := strconv.Atoi(m[1])
-	d.add(pos{line: line, col: 1}, "", "not valid YAML: %s", m[2])
+	p, msg := syntaxHint(data, line, m[2])
+	d.add(p, "", "%s", msg)
 }
 
 // resolve follows aliases to the node they name.

@@ -3,7 +3,9 @@ package inventory
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Error is every problem found in one inventory. Callers map it to exit code 2.
@@ -33,7 +35,7 @@ func (e *Error) Error() string {
 }
 
 func (p Problem) format(file string) string {
-	s := file
+	s := printable(file)
 	if p.Line > 0 {
 		s += fmt.Sprintf(":%d:%d", p.Line, p.Col)
 	}
@@ -41,6 +43,25 @@ func (p Problem) format(file string) string {
 		s += ": " + p.Path
 	}
 	return s + ": " + p.Msg
+}
+
+// printable escapes control characters, as in a Go string literal: a line
+// break in a file name or key must not split a problem over two lines, and an
+// escape sequence must not reach the terminal.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // pos is where a key path got its value: a file position, or an origin such
@@ -53,14 +74,25 @@ type pos struct {
 // problems collects Problems in the order found.
 type problems struct {
 	list []Problem
+	seen map[Problem]bool
 }
 
+// add records a problem, once: an alias used many times would otherwise
+// repeat the same problem at the same place for every use.
 func (ps *problems) add(at pos, path, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if at.origin != "" && at.origin != badOrigin {
 		msg += " (set by " + at.origin + ")"
 	}
-	ps.list = append(ps.list, Problem{Line: at.line, Col: at.col, Path: path, Msg: msg})
+	p := Problem{Line: at.line, Col: at.col, Path: printable(path), Msg: printable(msg)}
+	if ps.seen[p] {
+		return
+	}
+	if ps.seen == nil {
+		ps.seen = map[Problem]bool{}
+	}
+	ps.seen[p] = true
+	ps.list = append(ps.list, p)
 }
 
 // err returns nil when there is no problem, else an *Error with the problems

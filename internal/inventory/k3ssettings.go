@@ -116,12 +116,17 @@ func (d *decoder) configItems(v *yaml.Node, kp string, list bool) []*yaml.Node {
 		d.add(at(v), kp, "is an empty list; give values or remove the key")
 	case v.Kind == yaml.SequenceNode:
 		var out []*yaml.Node
-		for _, it := range v.Content {
-			if it = resolve(it); it.Kind != yaml.ScalarNode || it.ShortTag() == "!!null" {
-				d.add(at(it), kp, "a list item must be a single value, not %s", describe(it, secret))
-				continue
+		bad := false
+		for _, use := range v.Content {
+			if !d.spend(use, kp) {
+				return out
 			}
-			out = append(out, it)
+			if it := resolve(use); it.Kind == yaml.ScalarNode && it.ShortTag() != "!!null" {
+				out = append(out, it)
+			} else if !bad { // once per list: aliases may repeat one item many times
+				bad = true
+				d.add(at(use), kp, "a list item must be a single value, not %s", describe(it, secret))
+			}
 		}
 		return out
 	default:

@@ -14,7 +14,7 @@ func (d *decoder) labels(n *yaml.Node, path string, out *map[string]string) {
 		d.add(at(n), path, "expected a mapping like {disk: ssd}, got %s", describe(n, false))
 		return
 	}
-	d.pos[path] = at(n)
+	d.pos[path] = d.here(n)
 	m := map[string]string{}
 	for _, p := range d.pairs(n, path) {
 		key, lp := p.key.Value, fmt.Sprintf("%s[%s]", path, p.key.Value)
@@ -46,11 +46,14 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		d.add(at(n), path, "expected a list like [\"dedicated=gpu:NoSchedule\"], got %s", describe(n, false))
 		return
 	}
-	d.pos[path] = at(n)
+	d.pos[path] = d.here(n)
 	seen := map[string]*yaml.Node{} // key:effect → first taint with it
 	for i, e := range n.Content {
-		e = resolve(e)
 		tp := fmt.Sprintf("%s[%d]", path, i)
+		if !d.spend(e, tp) {
+			return
+		}
+		e = resolve(e)
 		if e.Kind != yaml.ScalarNode || e.ShortTag() == "!!null" {
 			d.add(at(e), tp, "expected a taint like \"dedicated=gpu:NoSchedule\", got %s", describe(e, false))
 			continue
@@ -60,7 +63,7 @@ func (d *decoder) taints(n *yaml.Node, path string, out *[]string) {
 		} else {
 			d.uniqueTaint(e, tp, seen)
 		}
-		d.pos[tp] = at(e)
+		d.pos[tp] = d.here(e)
 		*out = append(*out, e.Value)
 	}
 }

@@ -296,6 +296,12 @@ func TestParseValid(t *testing.T) {
 		{"ipv6 and names", "hosts:\n  - address: \"fd00::1\"\n  - address: pi-2.lan\n  - address: pi3\n  - {address: \"fd00::1\", port: 2222}\n", func(t *testing.T, inv *Inventory) {
 			expect(t, "hosts", len(inv.Hosts), 4)
 		}},
+		{"ipv6 api endpoint in brackets", "cluster:\n  api_endpoint: \"[fd00::10]\"\n" + oneHost, func(t *testing.T, inv *Inventory) {
+			expect(t, "api endpoint", inv.Cluster.APIEndpoint, "[fd00::10]")
+		}},
+		{"ipv6 api endpoint with a port", "cluster:\n  api_endpoint: \"[fd00::10]:6443\"\n" + oneHost, func(t *testing.T, inv *Inventory) {
+			expect(t, "api endpoint", inv.Cluster.APIEndpoint, "[fd00::10]:6443")
+		}},
 		{"token file and bundle", "cluster:\n  token_file: " + tokenFile + "\n  install: {source: offline, bundle_dir: " + bundle + "}\n" + oneHost, func(t *testing.T, inv *Inventory) {
 			tok, err := inv.TokenValue()
 			expect(t, "token", tok, "abc")

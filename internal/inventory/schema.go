@@ -79,10 +79,17 @@ func (d *decoder) hosts(n *yaml.Node, path string, inv *Inventory) {
 	}
 	d.pos[path] = at(n)
 	for i, e := range n.Content {
-		e = resolve(e)
 		hp := fmt.Sprintf("%s[%d]", path, i)
-		h := Host{Line: e.Line}
-		d.pos[hp] = at(e)
+		if !d.spend(e, hp) {
+			return
+		}
+		d.via = nil
+		if e.Kind == yaml.AliasNode {
+			d.via = e // an aliased host's values are placed at the alias
+		}
+		e = resolve(e)
+		h := Host{Line: d.here(e).line}
+		d.pos[hp] = d.here(e)
 		if e.Kind == yaml.MappingNode {
 			d.mapping(e, hp, hostFields(&h, d))
 		} else {
@@ -91,6 +98,7 @@ func (d *decoder) hosts(n *yaml.Node, path string, inv *Inventory) {
 		}
 		inv.Hosts = append(inv.Hosts, h)
 	}
+	d.via = nil
 }
 
 // schemaKeys lists the keys of every section, for misplaced-key hints.

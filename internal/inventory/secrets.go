@@ -3,6 +3,7 @@ package inventory
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // secretPaths hold secrets (token, datastore_endpoint with its password), or
@@ -41,6 +42,8 @@ func checkSecret(v, orElse string) string {
 		return "is blank; give the secret, or " + orElse
 	case strings.TrimSpace(v) != v:
 		return "starts or ends with white space (" + withheld + "); remove it, it would become part of the secret"
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return "holds a line break or another control character (" + withheld + "); a secret is one line of printable characters"
 	}
 	return ""
 }

@@ -59,6 +59,9 @@ func (inv *Inventory) Matches(name string) []Host {
 }
 
 func (h Host) matches(name string) bool {
+	if name == "" {
+		return false // an empty name would match every host without a hostname
+	}
 	if strings.EqualFold(h.Name(), name) || strings.EqualFold(h.Hostname, name) {
 		return true
 	}

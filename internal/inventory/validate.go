@@ -50,7 +50,7 @@ func (v *validator) cluster() {
 	v.version(c)
 	v.secrets(c)
 	if c.APIEndpoint != "" {
-		v.check("cluster.api_endpoint", checkHostPort(c.APIEndpoint))
+		v.check("cluster.api_endpoint", checkEndpoint(c.APIEndpoint))
 	}
 	if c.Kubeconfig == "" {
 		v.check("cluster.kubeconfig", "is empty; give the file to write the kubeconfig to")

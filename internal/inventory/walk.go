@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -41,9 +42,8 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], resolve(n.Content[i+1])
-		d.budget--
 		switch {
-		case d.budget < 0:
+		case !d.spend(k, path):
 			return out
 		case k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge":
 			merged = append(merged, d.merge(v, path)...)
@@ -63,6 +63,32 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 		}
 	}
 	return out
+}
+
+// spend takes one entry from the decoder's budget; false once it is spent,
+// after reporting that (once, at n) the aliases expand too far.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
+	d.budget--
+	if d.budget >= 0 {
+		return true
+	}
+	if !d.exhausted {
+		d.exhausted = true
+		d.add(d.entryPos(n, path), path, "aliases (*name) and merge keys (<<) expand the inventory past %d entries here; write the entries out instead", maxNodes)
+	}
+	return false
+}
+
+// entryPos is where the entry of a list that path is in starts (like
+// hosts[3], where the aliases were used), else where n is.
+func (d *decoder) entryPos(n *yaml.Node, path string) pos {
+	if i := strings.IndexByte(path, ']'); i >= 0 {
+		path = path[:i+1]
+	}
+	if p, ok := d.pos[path]; ok && p.line > 0 {
+		return p
+	}
+	return at(n)
 }
 
 // merge returns the pairs a merge key's value brings in.
@@ -107,7 +133,7 @@ func (d *decoder) value(n *yaml.Node, path string, target any) {
 		d.add(at(n), path, "internal error: no decoder for %T", target)
 	}
 	if ok {
-		d.pos[path] = at(n)
+		d.pos[path] = d.here(n)
 	} else {
 		d.markBad(n, path)
 	}
