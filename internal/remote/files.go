@@ -114,6 +114,9 @@ func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath, sum st
 	if err := sc.MkdirAll(dir); err != nil {
 		return fmt.Errorf("mkdir %s: %w", dir, err)
 	}
+	if _, err := c.Run(ctx, Cmd{Script: "set -- " + shellQuote(dir) + "\n" + removeStaleTemps}); err != nil {
+		return fmt.Errorf("remove stale temp files: %w", err)
+	}
 	tmp := path.Join(dir, ".k3sup-pi."+randomSuffix())
 	if err := sftpCopy(sc, localPath, tmp); err != nil {
 		_ = sc.Remove(tmp)
@@ -142,12 +145,21 @@ func (c *Client) checkRemoteSum(ctx context.Context, remotePath, sum string) err
 	return nil
 }
 
+// removeStaleTemps removes, in directory $1, the temp files of uploads that
+// were cut off before they could remove their own (the connection dropped,
+// the run killed): the run holds the host's lock, so none is in use.
+const removeStaleTemps = `rm -f -- "$1"/.k3sup-pi.?????? "$1"/.k3sup-pi.????????????`
+
 // installScript installs staged file $1 as $2 (mode $3, root) atomically
-// once the copy has sha256 $5, and removes the staging directory $4.
+// once the copy has sha256 $5, and removes the staging directory $4. A hang
+// up (the connection cut) still runs the clean-up.
 const installScript = `set -e
 src=$1; f=$2; mode=$3; stage=$4; sum=$5
 trap 'rm -rf "$stage"; rm -f "${t:-}"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 d=$(dirname "$f"); mkdir -p "$d"
+set -- "$d"
+` + removeStaleTemps + `
 t=$(mktemp "$d/.k3sup-pi.XXXXXX")
 install -m "$mode" -o 0 -g 0 "$src" "$t"
 if [ "$(sha256sum < "$t" | cut -d' ' -f1)" != "$sum" ]; then

@@ -133,3 +133,38 @@ func TestVerifiedWriteDiskFull(t *testing.T) {
 		t.Errorf("error\n  %s\nwant\n  %s", err, want)
 	}
 }
+
+// TestUploadRemovesStaleTemps: temp files that an upload cut off left beside
+// the target (as root over SFTP, or by the install step under sudo) go with
+// the next upload; other dot files stay.
+func TestUploadRemovesStaleTemps(t *testing.T) {
+	for _, nonRoot := range []bool{false, true} {
+		t.Run(map[bool]string{false: "root", true: "sudo"}[nonRoot], func(t *testing.T) {
+			e := newEnv(t)
+			c, _ := e.fileClient(nonRoot)
+			dir := t.TempDir()
+			for _, name := range []string{".k3sup-pi.AbC123", ".k3sup-pi.0123456789ab"} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte("half"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := filepath.Join(dir, ".k3sup-pi.conf-of-someone-else")
+			if err := os.WriteFile(other, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			local := filepath.Join(t.TempDir(), "k3s")
+			data := []byte("the whole binary")
+			if err := os.WriteFile(local, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "k3s")
+			if _, err := c.Upload(ctxT(t), local, dst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			left, _ := filepath.Glob(filepath.Join(dir, ".k3sup-pi.*"))
+			if len(left) != 1 || left[0] != other {
+				t.Errorf("left in %s: %v, want only %s", dir, left, other)
+			}
+		})
+	}
+}
