@@ -187,8 +187,9 @@ func (b *lkRun) waitFor(t *testing.T, text string) {
 }
 
 // meanwhile runs k3sup-pi while b runs. A run that meets a host in the
-// middle of a reboot by b fails to connect (exit 1, not a lock matter); it is
-// tried again until it gets an answer from every host.
+// middle of a reboot by b fails to connect (exit 1, not a lock matter), or
+// for an agent leaves it out as not reached; it is tried again until it
+// gets an answer from every host.
 func (b *lkRun) meanwhile(t *testing.T, args ...string) result {
 	t.Helper()
 	var r result
@@ -199,7 +200,7 @@ func (b *lkRun) meanwhile(t *testing.T, args ...string) result {
 		default:
 		}
 		r = tool(t, nil, args...)
-		return r.code != 1 || !strings.Contains(r.stderr, "connect")
+		return (r.code != 1 || !strings.Contains(r.stderr, "connect")) && !strings.Contains(r.stderr, "not reached")
 	})
 	return r
 }

@@ -156,6 +156,9 @@ func printSummary(p *ui.Printer, res *steps.Result) {
 		}
 		rows = append(rows, []string{n.Host.Name(), string(n.Host.Role), n.NodeName(), changes})
 	}
+	for _, d := range res.Down {
+		rows = append(rows, []string{d.Host.Name(), string(d.Host.Role), d.Host.Hostname, "NOT REACHED, left out (see the error below)"})
+	}
 	p.Table(rows)
 	if res.Kubeconfig != "" {
 		p.Phase("kubeconfig written to " + res.Kubeconfig)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
@@ -79,15 +80,35 @@ func ForEach(ctx context.Context, nodes []*Node, limit int, fn func(context.Cont
 	return errors.Join(errs...)
 }
 
+// HostDown is an inventory host that could not be reached at all when the
+// run started (powered off, off the network).
+type HostDown struct {
+	Host inventory.Host
+	Err  error // why: the dial error, naming the host
+}
+
 // Connect dials every host (bounded) and gathers its facts. All failures are
 // reported together, each naming its host once.
 func Connect(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int) ([]*Node, error) {
+	nodes, _, err := ConnectSkipping(ctx, hosts, dial, limit, nil)
+	return nodes, err
+}
+
+// ConnectSkipping is Connect, except that a host whose dial error skip
+// accepts is left out of the nodes and returned in down instead.
+func ConnectSkipping(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int,
+	skip func(inventory.Host, error) bool) (up []*Node, down []HostDown, err error) {
 	nodes := make([]*Node, len(hosts))
+	downErr := make([]error, len(hosts))
 	for i, h := range hosts {
 		nodes[i] = &Node{Host: h}
 	}
-	err := ForEach(ctx, nodes, limit, func(ctx context.Context, n *Node) error {
+	err = ForEach(ctx, nodes, limit, func(ctx context.Context, n *Node) error {
 		c, err := dial(ctx, n.Host)
+		if err != nil && skip != nil && skip(n.Host, err) {
+			downErr[slices.Index(nodes, n)] = err
+			return nil
+		}
 		if err != nil {
 			return err // the dialer names the host (remote.Dial)
 		}
@@ -96,9 +117,16 @@ func Connect(ctx context.Context, hosts []inventory.Host, dial Dialer, limit int
 	})
 	if err != nil {
 		CloseAll(nodes)
-		return nil, err
+		return nil, nil, err
 	}
-	return nodes, nil
+	for i, n := range nodes {
+		if downErr[i] != nil {
+			down = append(down, HostDown{Host: n.Host, Err: downErr[i]})
+		} else {
+			up = append(up, n)
+		}
+	}
+	return up, down, nil
 }
 
 // CloseAll closes every open connection.

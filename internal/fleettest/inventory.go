@@ -17,7 +17,11 @@ import (
 func Inventory(t testing.TB, dir, cluster string, names ...string) *inventory.Inventory {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("cluster:\n  name: pi-lab\n  batch_size: 2\n  concurrency: 4\n  ready_timeout: 5s\n" + cluster + "ssh:\n  config_file: none\nhosts:\n")
+	b.WriteString("cluster:\n  name: pi-lab\n  batch_size: 2\n  concurrency: 4\n")
+	if !strings.Contains(cluster, "ready_timeout:") {
+		b.WriteString("  ready_timeout: 5s\n")
+	}
+	b.WriteString(cluster + "ssh:\n  config_file: none\nhosts:\n")
 	for _, n := range names {
 		role := "agent"
 		if strings.HasPrefix(n, "s") {

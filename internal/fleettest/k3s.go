@@ -90,6 +90,16 @@ type kubeNode struct {
 	labels, annotations map[string]string
 	taints              []string // key[=value]:Effect
 	cordoned            bool
+	notReady            int // the node shows NotReady in this many more reads of the list
+}
+
+// NotReady makes the node show NotReady in the next reads of the node list.
+func (f *Fleet) NotReady(node string, reads int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := f.nodes[node]; n != nil {
+		n.notReady = reads
+	}
 }
 
 // register makes (or updates) the host's node: Ready, on the version on disk.
@@ -187,10 +197,15 @@ func (f *Fleet) nodeList() string {
 			k, v, _ := strings.Cut(kv, "=")
 			ts = append(ts, taint{k, v, eff})
 		}
+		ready := "True"
+		if n.notReady > 0 {
+			n.notReady--
+			ready = "False"
+		}
 		items = append(items, map[string]any{
 			"metadata": map[string]any{"name": name, "labels": n.labels, "annotations": n.annotations},
 			"spec":     map[string]any{"taints": ts, "unschedulable": n.cordoned},
-			"status": map[string]any{"conditions": []map[string]string{{"type": "Ready", "status": "True"}},
+			"status": map[string]any{"conditions": []map[string]string{{"type": "Ready", "status": ready}},
 				"nodeInfo": map[string]string{"kubeletVersion": n.version}},
 		})
 	}

@@ -1,8 +1,11 @@
 package remote
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
@@ -167,6 +170,25 @@ func newExitError(host, command string, res Result) *ExitError {
 
 // errConnLost means the connection dropped under a running command.
 var errConnLost = errors.New("connection lost")
+
+// IsRetryable reports whether err is a transient network failure worth
+// another attempt. Host key, auth, sudo and command failures are not.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var hk *HostKeyError
+	var ae *AuthError
+	var se *SudoError
+	var ee *ExitError
+	if errors.As(err, &hk) || errors.As(err, &ae) || errors.As(err, &se) || errors.As(err, &ee) ||
+		errors.Is(err, ErrNoSudo) {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, errConnLost) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed)
+}
 
 // IsPermanent reports whether err is one that no retry can fix, because it
 // needs the user: a refused host key (changed, unknown or revoked) or

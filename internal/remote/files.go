@@ -77,26 +77,45 @@ func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode 
 	if err != nil {
 		return false, err
 	}
+	staging := ""
 	if m == sudoNone {
 		err = c.uploadAsRoot(ctx, localPath, remotePath, sum, mode)
 	} else {
-		err = c.uploadStaged(ctx, localPath, remotePath, sum, mode)
+		staging, err = c.uploadStaged(ctx, localPath, remotePath, sum, mode)
 	}
 	if err != nil {
-		return false, fmt.Errorf("%s: upload %s: %w", c.Name(), remotePath, err)
+		return false, c.uploadError(ctx, localPath, remotePath, staging, err)
 	}
 	return true, nil
 }
 
+// uploadError words a failed upload: a full disk as a *DiskFullError, a
+// connection cut or too slow for the caller's deadline as such.
+func (c *Client) uploadError(ctx context.Context, localPath, remotePath, staging string, err error) error {
+	if st, serr := os.Stat(localPath); serr == nil {
+		if full := c.diskFull(ctx, remotePath, staging, st.Size(), err); full != nil {
+			return full
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: upload %s did not finish in time, the connection stalled or dropped (%w): nothing replaced", c.Name(), remotePath, ctx.Err())
+	}
+	return fmt.Errorf("%s: upload %s: %w", c.Name(), remotePath, err)
+}
+
 func (c *Client) uploadAsRoot(ctx context.Context, localPath, remotePath, sum string, mode fs.FileMode) error {
-	sc, err := c.sftp(ctx)
+	sc, stop, err := c.sftp(ctx)
 	if err != nil {
 		return err
 	}
 	defer sc.Close()
+	defer stop()
 	dir := path.Dir(remotePath)
 	if err := sc.MkdirAll(dir); err != nil {
 		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	if _, err := c.Run(ctx, Cmd{Script: "set -- " + shellQuote(dir) + "\n" + removeStaleTemps}); err != nil {
+		return fmt.Errorf("remove stale temp files: %w", err)
 	}
 	tmp := path.Join(dir, ".k3sup-pi."+randomSuffix())
 	if err := sftpCopy(sc, localPath, tmp); err != nil {
@@ -126,12 +145,21 @@ func (c *Client) checkRemoteSum(ctx context.Context, remotePath, sum string) err
 	return nil
 }
 
+// removeStaleTemps removes, in directory $1, the temp files of uploads that
+// were cut off before they could remove their own (the connection dropped,
+// the run killed): the run holds the host's lock, so none is in use.
+const removeStaleTemps = `rm -f -- "$1"/.k3sup-pi.?????? "$1"/.k3sup-pi.????????????`
+
 // installScript installs staged file $1 as $2 (mode $3, root) atomically
-// once the copy has sha256 $5, and removes the staging directory $4.
+// once the copy has sha256 $5, and removes the staging directory $4. A hang
+// up (the connection cut) still runs the clean-up.
 const installScript = `set -e
 src=$1; f=$2; mode=$3; stage=$4; sum=$5
 trap 'rm -rf "$stage"; rm -f "${t:-}"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 d=$(dirname "$f"); mkdir -p "$d"
+set -- "$d"
+` + removeStaleTemps + `
 t=$(mktemp "$d/.k3sup-pi.XXXXXX")
 install -m "$mode" -o 0 -g 0 "$src" "$t"
 if [ "$(sha256sum < "$t" | cut -d' ' -f1)" != "$sum" ]; then
@@ -140,27 +168,40 @@ fi
 mv -f "$t" "$f"; t=
 `
 
-func (c *Client) uploadStaged(ctx context.Context, localPath, remotePath, sum string, mode fs.FileMode) error {
-	res, err := c.Run(ctx, Cmd{Script: `mktemp -d "$HOME/.k3sup-pi-stage.XXXXXX"`})
+// stageScript makes the private staging directory of an upload in the
+// user's home and prints its path. Staging directories left by an upload
+// that was cut off (the connection dropped, the run killed) are removed
+// first: the run holds the host's lock, so no other run is uploading. Even
+// without it, an upload installs nothing unless its staged copy matches
+// the local file's sha256: a copy removed under a live upload fails that
+// upload, it never installs a partial file.
+const stageScript = `rm -rf "$HOME"/.k3sup-pi-stage.?????? 2>/dev/null; mktemp -d "$HOME/.k3sup-pi-stage.XXXXXX"`
+
+// uploadStaged copies the file into a staging directory as the login user
+// and installs it as root; it returns the staging directory's parent (for
+// the free space check of a failed upload), "" when none was made.
+func (c *Client) uploadStaged(ctx context.Context, localPath, remotePath, sum string, mode fs.FileMode) (string, error) {
+	res, err := c.Run(ctx, Cmd{Script: stageScript})
 	if err != nil {
-		return fmt.Errorf("make staging dir: %w", err)
+		return "", fmt.Errorf("make staging dir: %w", err)
 	}
 	stage := strings.TrimSpace(string(res.Stdout))
 	staged := path.Join(stage, path.Base(remotePath))
-	sc, err := c.sftp(ctx)
+	sc, stop, err := c.sftp(ctx)
 	if err != nil {
-		return err
+		return path.Dir(stage), err
 	}
 	err = sftpCopy(sc, localPath, staged)
+	stop()
 	_ = sc.Close()
 	if err != nil {
-		_, _ = c.Run(ctx, Cmd{Script: "rm -rf " + shellQuote(stage)})
-		return err
+		_, _ = c.Run(ctx, Cmd{Script: "rm -rf " + shellQuote(stage)}) // else the next upload removes it
+		return path.Dir(stage), err
 	}
 	script := fmt.Sprintf("set -- %s %s %s %s %s\n%s", shellQuote(staged), shellQuote(remotePath),
 		modeString(mode), shellQuote(stage), sum, installScript)
 	if _, err := c.Run(ctx, Cmd{Script: script, Sudo: true}); err != nil {
-		return fmt.Errorf("install as root: %w", err)
+		return path.Dir(stage), fmt.Errorf("install as root: %w", err)
 	}
-	return nil
+	return path.Dir(stage), nil
 }

@@ -223,3 +223,24 @@ func TestExitErrorNamesTheCommand(t *testing.T) {
 		}
 	}
 }
+func TestIsRetryable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&HostKeyError{Kind: HostKeyChanged}, false},
+		{fmt.Errorf("wrapped: %w", &AuthError{}), false},
+		{&SudoError{Err: ErrNoSudo}, false},
+		{&ExitError{ExitCode: 1}, false},
+		{context.Canceled, false},
+		{fmt.Errorf("x: %w", io.EOF), true},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{errConnLost, true},
+	}
+	for _, tt := range tests {
+		if got := IsRetryable(tt.err); got != tt.want {
+			t.Errorf("IsRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

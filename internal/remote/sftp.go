@@ -10,17 +10,20 @@ import (
 	"github.com/pkg/sftp"
 )
 
-// sftp opens an SFTP session on the live connection.
-func (c *Client) sftp(ctx context.Context) (*sftp.Client, error) {
+// sftp opens an SFTP session on the live connection. Until stop is called,
+// the end of ctx drops the whole connection: a copy blocked on a host that
+// no longer answers (the network cut) then fails at the caller's deadline,
+// where closing the session alone would block on the same dead connection.
+func (c *Client) sftp(ctx context.Context) (sc *sftp.Client, stop func() bool, err error) {
 	cn, err := c.live(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sc, err := sftp.NewClient(cn.client, sftp.UseConcurrentWrites(true))
+	sc, err = sftp.NewClient(cn.client, sftp.UseConcurrentWrites(true))
 	if err != nil {
-		return nil, fmt.Errorf("start sftp: %w", err)
+		return nil, nil, fmt.Errorf("start sftp: %w", err)
 	}
-	return sc, nil
+	return sc, context.AfterFunc(ctx, func() { c.drop(cn) }), nil
 }
 
 // sftpCopy writes the local file to remote (created with mode 0600).

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -82,6 +83,9 @@ type ScriptRunner interface {
 // reports whether the file changed. Errors name the path and, once, the host.
 func VerifiedWrite(ctx context.Context, r ScriptRunner, spec WriteSpec, data []byte) (bool, error) {
 	res, err := r.Run(ctx, Cmd{Script: VerifiedWriteScript(spec, data), Sudo: true, Stdin: data})
+	if saysDiskFull(err) {
+		return false, &DiskFullError{Host: r.Name(), Path: spec.Path, Dir: path.Dir(spec.Path), Need: int64(len(data)), Avail: -1}
+	}
 	if err != nil {
 		return false, fmt.Errorf("write %s: %w", spec.Path, err)
 	}

@@ -80,7 +80,7 @@ func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 		changed, err := n.Conn.Upload(uctx, f.local, f.remote, 0o755)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("upload %s to %s (bound: cluster.install_timeout %s): %w", f.local, n.Conn.Name(), in.timeout, err)
+			return fmt.Errorf("upload %s (bound: cluster.install_timeout %s): %w", f.local, in.timeout, err) // the remote error names the host
 		}
 		if changed {
 			n.Note("uploaded %s", f.remote)

@@ -37,7 +37,7 @@ func newRun(ctx context.Context, opt Options, only string) (*run, error) {
 	}
 	r := &run{opt: opt, only: only, inv: opt.Inventory, in: in, prep: map[*fleet.Node]PrepPlan{}, k3s: map[*fleet.Node]K3sPlan{}, result: &Result{}}
 	opt.Log.Phase("connect and gather facts")
-	nodes, err := fleet.Connect(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency)
+	nodes, down, err := connectSkipping(ctx, r.inv.Hosts, opt.Dial, r.inv.Cluster.Concurrency, agentUnreachable)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +47,10 @@ func newRun(ctx context.Context, opt Options, only string) (*run, error) {
 	}
 	r.nodes = nodes
 	r.result.Nodes = nodes
+	r.result.Down = down
+	for _, d := range down {
+		opt.Log.Warnf("%s: not reached, left out of this run: %v", d.Host.Name(), d.Err)
+	}
 	for _, n := range nodes {
 		if n.Host.Role == role.Server {
 			r.servers = append(r.servers, n)

@@ -28,6 +28,7 @@ type Options struct {
 // Result is what a run did, per host.
 type Result struct {
 	Nodes      []*fleet.Node
+	Down       []fleet.HostDown // agents not reached at all, left out of the run
 	Findings   []preflight.Finding
 	Kubeconfig string // path written, "" when none
 	Plans      []HostPlan
@@ -55,7 +56,7 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 	}
 	defer fleet.CloseAll(r.nodes)
 	if opt.PreflightOnly {
-		return r.result, nil
+		return r.result, r.downError()
 	}
 	if only != "" {
 		if err := r.checkJoin(ctx); err != nil {
@@ -69,8 +70,11 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 		return r.result, nil
 	}
 	err = fleet.RunPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
-		r.agentsPhase(), r.labelsPhase(), r.kubeconfigPhase())
-	return r.result, err
+		r.agentsPhase(), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
+	if err != nil {
+		return r.result, err
+	}
+	return r.result, r.downError()
 }
 
 // touch reports whether this run may change the node: add-node changes only
