@@ -32,6 +32,7 @@ type Event struct {
 	Host     string // the host's address
 	Kind     string // KindRun, KindWrite, KindUpload or KindReboot
 	What     string // short words: "install k3s server", "kubectl drain s2", "write /etc/rancher/k3s/config.yaml"
+	Script   string // the script as sent, for a run
 	Changing bool   // the classifier's verdict: it changed the host or the cluster
 }
 

@@ -72,7 +72,7 @@ var handlers = []handler{
 		}
 		return "inactive\n", "is-active", false, nil
 	}},
-	{has("journalctl"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "journal", false, nil }},
+	{has("journalctl"), func(h *Host, _ remote.Cmd) (string, string, bool, error) { return h.Journal, "journal", false, nil }},
 	{prefix(k3sBinary + " --version"), func(h *Host, _ remote.Cmd) (string, string, bool, error) {
 		return "k3s version " + h.kv["k3s_version"] + " (0123abcd)\ngo version go1.23\n", "k3s --version", false, nil
 	}},

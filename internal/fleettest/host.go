@@ -25,6 +25,16 @@ type Host struct {
 	// Fail makes a command fail: the first whose script contains a key
 	// exits 1 with the value on stderr.
 	Fail map[string]string
+	// Errs makes a command fail with an error of the test's choosing: the
+	// first whose script contains a key.
+	Errs map[string]error
+	// Hang makes every command whose script contains it block until its
+	// context ends (a k3s that never gets ready); Killed tells it ended so.
+	Hang   string
+	killed bool
+	// Journal is what the unit's journal and state read after a timeout
+	// print (journal.sh's output).
+	Journal string
 	// NotBack makes Reboot fail as a host that never comes back.
 	NotBack bool
 	// DownAfterReboot: k3s fails to start when the host boots.
@@ -80,10 +90,44 @@ func (h *Host) facts() []byte {
 	return []byte(b.String())
 }
 
-// Run answers a command by the first handler that knows it.
-func (h *Host) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
+// Events are the events of this host alone.
+func (h *Host) Events() []Event {
+	var out []Event
+	for _, e := range h.fleet.Events() {
+		if e.Host == h.addr {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Killed tells whether a hanging command saw its session end.
+func (h *Host) Killed() bool {
 	h.fleet.mu.Lock()
 	defer h.fleet.mu.Unlock()
+	return h.killed
+}
+
+// Run answers a command by the first handler that knows it.
+func (h *Host) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
+	if h.Hang != "" && strings.Contains(cmd.Script, h.Hang) {
+		h.fleet.mu.Lock()
+		h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: "hang: " + cmd.Label, Script: cmd.Script, Changing: true})
+		h.fleet.mu.Unlock()
+		<-ctx.Done()
+		h.fleet.mu.Lock()
+		h.killed = true
+		h.fleet.mu.Unlock()
+		return remote.Result{}, ctx.Err()
+	}
+	h.fleet.mu.Lock()
+	defer h.fleet.mu.Unlock()
+	for key, err := range h.Errs {
+		if strings.Contains(cmd.Script, key) {
+			h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: "failed: " + key, Script: cmd.Script})
+			return remote.Result{}, err
+		}
+	}
 	for key, msg := range h.Fail {
 		if strings.Contains(cmd.Script, key) {
 			h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: "failed: " + key})
@@ -93,7 +137,7 @@ func (h *Host) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
 	for _, hd := range handlers {
 		if hd.match(cmd.Script) {
 			out, what, changing, err := hd.run(h, cmd)
-			h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: what, Changing: changing})
+			h.fleet.events = append(h.fleet.events, Event{Host: h.addr, Kind: KindRun, What: what, Script: cmd.Script, Changing: changing})
 			return remote.Result{Stdout: []byte(out)}, err
 		}
 	}

@@ -3,90 +3,18 @@ package steps
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
-	"github.com/k3sup-pi/k3sup-pi/internal/hostpath"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/remote"
+	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
-
-// k3sHost is a fake host with k3s on it. Like k3s's install.sh it restarts
-// the service only when a file it installs changed or when
-// INSTALL_K3S_FORCE_RESTART=true; with INSTALL_K3S_SKIP_DOWNLOAD it installs
-// no binary, so an uploaded binary is never a change it sees.
-type k3sHost struct {
-	mu       sync.Mutex
-	name     string
-	disk     string // version of /usr/local/bin/k3s
-	running  string // version the service runs
-	restarts int
-	block    bool  // installer and systemctl never return (a k3s that cannot join)
-	fail     error // installer and systemctl fail with this
-	killed   bool  // a blocked command saw its session end
-	scripts  []string
-}
-
-func (h *k3sHost) Name() string { return h.name }
-
-func (h *k3sHost) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	h.mu.Lock()
-	h.scripts = append(h.scripts, cmd.Script)
-	block := h.block
-	h.mu.Unlock()
-	s := cmd.Script
-	switch {
-	case s == hostpath.K3sBinary+" --version" || s == remote.Argv(hostpath.K3sBinary, "--version").Script:
-		return remote.Result{Stdout: []byte("k3s version " + h.disk + " (a1b2c3d4)\ngo version go1.23.4\n")}, nil
-	case strings.Contains(s, "journalctl"):
-		return remote.Result{Stdout: []byte(`time="2026-11-30T12:00:00Z" level=info msg="Waiting to retrieve agent configuration; server is not ready: Node password rejected, duplicate hostname"` +
-			"\nk3sup-pi-state=activating\n")}, nil
-	case strings.Contains(s, "install.sh") || strings.Contains(s, "systemctl"):
-		if h.fail != nil {
-			return remote.Result{}, h.fail
-		}
-		if block {
-			<-ctx.Done()
-			h.mu.Lock()
-			h.killed = true
-			h.mu.Unlock()
-			return remote.Result{}, ctx.Err()
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if strings.Contains(s, "INSTALL_K3S_FORCE_RESTART=true") || strings.Contains(s, "systemctl restart") || strings.Contains(s, "systemctl start") {
-			h.restarts++
-			h.running = h.disk
-		}
-	}
-	return remote.Result{}, nil
-}
-
-func (h *k3sHost) Upload(_ context.Context, local, remotePath string, _ fs.FileMode) (bool, error) {
-	if remotePath == hostpath.K3sBinary {
-		b, err := os.ReadFile(local)
-		if err != nil {
-			return false, err
-		}
-		h.mu.Lock()
-		h.disk = strings.TrimSpace(string(b))
-		h.mu.Unlock()
-	}
-	return true, nil
-}
-
-func (h *k3sHost) WriteFile(context.Context, string, []byte, fs.FileMode) (bool, error) {
-	return true, nil
-}
-func (h *k3sHost) Reboot(context.Context, time.Duration) error { return nil }
-func (h *k3sHost) Close() error                                { return nil }
 
 // offlineBundle writes a bundle whose "k3s" holds just its version.
 func offlineBundle(t *testing.T, version string, timeout time.Duration) *installer {
@@ -104,54 +32,6 @@ func offlineBundle(t *testing.T, version string, timeout time.Duration) *install
 	return in
 }
 
-// TestOfflineUpgradeRestarts: a node running v1 gets a bundle with v2. Both
-// ways to that state end with the service restarted on v2 and the version the
-// node must report being v2: the upload-then-install path (the installer sees
-// no change of its own) and a binary replaced earlier without a restart.
-func TestOfflineUpgradeRestarts(t *testing.T) {
-	const v1, v2 = "v1.31.4+k3s1", "v1.31.5+k3s1"
-	tests := []struct {
-		name      string
-		disk      string // version on disk before the run
-		diskHash  func(in *installer) string
-		wantNote  string
-		wantStage bool
-	}{
-		{"bundle upgrade", v1, func(*installer) string { return "old-hash" }, "installed k3s agent " + v2 + " (k3s binary differs from the bundle)", true},
-		{"binary replaced, old process runs", v2, func(in *installer) string { return in.bundleHash }, "restarted k3s-agent " + v2 + " (the node runs k3s " + v1 + ", " + v2 + " is installed)", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := offlineBundle(t, v2, time.Minute)
-			h := &k3sHost{name: "pi-02", disk: tt.disk, running: v1}
-			n := &fleet.Node{Host: inventory.Host{Address: "pi-02", Role: "agent"}, Conn: h,
-				Facts: facts.Facts{K3sVersion: tt.disk, K3sRole: "agent", ServiceActive: true, ConfigHash: "c", K3sBinHash: tt.diskHash(in)}}
-			p, err := PlanK3s(n.Facts, K3sWant{Role: "agent", BinaryHash: in.bundleHash, ConfigHash: "c", NodeVersion: v1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Install != tt.wantStage {
-				t.Fatalf("plan %+v, want Install=%v", p, tt.wantStage)
-			}
-			if p.Install {
-				if err := in.stage(context.Background(), n); err != nil {
-					t.Fatal(err)
-				}
-			}
-			v, err := in.ensureK3s(context.Background(), n, "agent", nil, p, "https://10.0.0.1:6443")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if h.restarts != 1 || h.running != v2 || v != v2 {
-				t.Errorf("restarts %d, running %s, must report %q; want 1 restart onto %s", h.restarts, h.running, v, v2)
-			}
-			if got := strings.Join(n.Changes, "; "); !strings.Contains(got, tt.wantNote) {
-				t.Errorf("changes %q, want %q", got, tt.wantNote)
-			}
-		})
-	}
-}
-
 // TestStepTimeout: an installer that never returns (an agent whose server
 // rejects it) is stopped at cluster.install_timeout; the error names the
 // host once, the step, the unit's last log line and what to check, and the
@@ -159,10 +39,13 @@ func TestOfflineUpgradeRestarts(t *testing.T) {
 func TestStepTimeout(t *testing.T) {
 	const limit = 300 * time.Millisecond
 	in := offlineBundle(t, "v1.31.4+k3s1", limit)
-	h := &k3sHost{name: "pi-03", block: true}
-	n := &fleet.Node{Host: inventory.Host{Address: "pi-03", Role: "agent"}, Conn: h}
+	h := fleettest.New(t).Add("pi-03", fleettest.Fixture(t, "pi4-bookworm-arm64.txt"))
+	h.Hang = "INSTALL_K3S_EXEC"
+	h.Journal = `time="2026-11-30T12:00:00Z" level=info msg="Waiting to retrieve agent configuration; server is not ready: Node password rejected, duplicate hostname"` +
+		"\nk3sup-pi-state=activating\n"
+	n := &fleet.Node{Host: inventory.Host{Address: "pi-03", Role: role.Agent}, Conn: h}
 	start := time.Now()
-	_, err := in.ensureK3s(context.Background(), n, "agent", nil, K3sPlan{Install: true, InstallReason: "k3s not installed"}, "https://10.0.0.1:6443")
+	_, err := in.ensureK3s(context.Background(), n, role.Agent, nil, K3sPlan{Install: true, InstallReason: "k3s not installed"}, "https://10.0.0.1:6443")
 	took := time.Since(start)
 	if err == nil {
 		t.Fatal("ensureK3s returned no error for a step that never ends")
@@ -189,10 +72,10 @@ func TestStepTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(err, DeadlineExceeded) = false for %v", err)
 	}
-	if !h.killed {
+	if !h.Killed() {
 		t.Error("the blocked command's session was not ended")
 	}
-	if install := h.scripts[0]; !strings.Contains(install, `exec timeout -k 5 "$limit" "$@"`) || !strings.HasPrefix(install, "set -- 1 ") {
+	if install := h.Events()[0].Script; !strings.Contains(install, `exec timeout -k 5 "$limit" "$@"`) || !strings.HasPrefix(install, "set -- 1 ") {
 		t.Errorf("the installer is not bounded on the host:\n%s", install)
 	}
 }
@@ -217,9 +100,10 @@ func TestStepErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := offlineBundle(t, "v1.31.4+k3s1", time.Minute)
-			h := &k3sHost{name: "pi-04", fail: tt.err}
-			n := &fleet.Node{Host: inventory.Host{Address: "pi-04", Role: "server"}, Conn: h}
-			_, err := in.ensureK3s(context.Background(), n, "server", nil, K3sPlan{Install: true}, "")
+			h := fleettest.New(t).Add("pi-04", fleettest.Fixture(t, "pi4-bookworm-arm64.txt"))
+			h.Errs = map[string]error{"INSTALL_K3S_EXEC": tt.err}
+			n := &fleet.Node{Host: inventory.Host{Address: "pi-04", Role: role.Server}, Conn: h}
+			_, err := in.ensureK3s(context.Background(), n, role.Server, nil, K3sPlan{Install: true}, "")
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to start with %q", err, tt.want)
 			}

@@ -131,11 +131,12 @@ func TestUpOffline(t *testing.T) {
 		name  string
 		apply func(f *testFleet, dir string)
 		want  func(n string) []string // the changing events of host n, in order
+		note  string                  // what a1's summary says it did
 	}{
 		{"new bundle", func(f *testFleet, dir string) { bundle(t, dir, "v1.32.1+k3s1") }, func(n string) []string {
 			role := map[bool]string{true: "server", false: "agent"}[n[0] == 's']
 			return []string{n + ": stage dir", n + ": upload /usr/local/bin/k3s", n + ": install k3s " + role} // install.sh is the same
-		}},
+		}, "installed k3s agent v1.32.1+k3s1 (k3s binary differs from the bundle)"},
 		{"binary replaced without a restart", func(f *testFleet, dir string) {
 			bundle(t, dir, "v1.32.1+k3s1")
 			for _, n := range all { // what an interrupted run left: the new binary on disk, the old one running
@@ -147,7 +148,20 @@ func TestUpOffline(t *testing.T) {
 		}, func(n string) []string {
 			unit := map[bool]string{true: "k3s", false: "k3s-agent"}[n[0] == 's']
 			return []string{n + ": restart " + unit}
-		}},
+		}, "restarted k3s-agent v1.32.1+k3s1 (the running k3s is a binary replaced since it started)"},
+		{"binary replaced, the host cannot tell: the node's version does", func(f *testFleet, dir string) {
+			bundle(t, dir, "v1.32.1+k3s1")
+			for _, n := range all {
+				h := f.Host(f.addr[n])
+				if _, err := h.Upload(context.Background(), filepath.Join(dir, "k3s"), "/usr/local/bin/k3s", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				h.Set("k3s_stale", "0") // as on OpenRC, which cannot tell
+			}
+		}, func(n string) []string {
+			unit := map[bool]string{true: "k3s", false: "k3s-agent"}[n[0] == 's']
+			return []string{n + ": restart " + unit}
+		}, "restarted k3s-agent v1.32.1+k3s1 (the node runs k3s v1.31.4+k3s1, v1.32.1+k3s1 is installed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +171,12 @@ func TestUpOffline(t *testing.T) {
 			f.up(Options{})
 			tt.apply(f, dir)
 			f.Reset()
-			f.up(Options{})
+			res := f.up(Options{})
+			for _, n := range res.Nodes {
+				if n.Host.Name() == "a1" && !slices.Contains(n.Changes, tt.note) {
+					t.Errorf("a1 reports %q, want %q", n.Changes, tt.note)
+				}
+			}
 			got := f.changing()
 			for _, n := range all {
 				var mine []string
