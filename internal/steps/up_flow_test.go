@@ -149,7 +149,7 @@ func TestUpOffline(t *testing.T) {
 			unit := map[bool]string{true: "k3s", false: "k3s-agent"}[n[0] == 's']
 			return []string{n + ": restart " + unit}
 		}, "restarted k3s-agent v1.32.1+k3s1 (the running k3s is a binary replaced since it started)"},
-		{"binary replaced, the host cannot tell: the node's version does", func(f *testFleet, dir string) {
+		{"binary replaced where the host cannot tell: the node version does", func(f *testFleet, dir string) {
 			bundle(t, dir, "v1.32.1+k3s1")
 			for _, n := range all {
 				h := f.Host(f.addr[n])
@@ -167,7 +167,7 @@ func TestUpOffline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			bundle(t, dir, "v1.31.4+k3s1")
-			f := newTestFleet(t, "  install: {source: offline, bundle_dir: "+dir+"}\n", all...)
+			f := newTestFleet(t, "  install: {source: offline, bundle_dir: '"+dir+"'}\n", all...)
 			f.up(Options{})
 			tt.apply(f, dir)
 			f.Reset()
