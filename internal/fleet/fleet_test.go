@@ -80,3 +80,20 @@ func TestRunPhases(t *testing.T) {
 		t.Errorf("logged %q, ran on %q", log.Phases, ran)
 	}
 }
+
+// TestConnectSkipping: a host whose dial error skip accepts is left out and
+// named with its error; any other failure stops the connect.
+func TestConnectSkipping(t *testing.T) {
+	f := fleettest.New(t)
+	f.Add("s1", fleettest.Fixture(t, "pi4-k3s-server.txt"))
+	dial := func(ctx context.Context, h inventory.Host) (Conn, error) { return f.Dial(ctx, h.Address) }
+	skip := func(h inventory.Host, _ error) bool { return h.Address == "a9" }
+	up, down, err := ConnectSkipping(context.Background(), []inventory.Host{{Address: "s1"}, {Address: "a9"}}, dial, 2, skip)
+	if err != nil || len(up) != 1 || up[0].Host.Address != "s1" || len(down) != 1 || down[0].Host.Address != "a9" ||
+		!strings.Contains(down[0].Err.Error(), "a9: connect") {
+		t.Fatalf("up %v, down %v, err %v", up, down, err)
+	}
+	if _, _, err := ConnectSkipping(context.Background(), []inventory.Host{{Address: "s1"}, {Address: "b9"}}, dial, 2, skip); err == nil {
+		t.Error("b9, not skipped, did not stop the connect")
+	}
+}
