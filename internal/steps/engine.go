@@ -1,4 +1,5 @@
-// Package steps is the engine behind `k3sup-pi up` and friends: it connects to
-// every host, gathers facts, plans what must change, and applies the plan in the
-// order k3s needs (prepare, first server, further servers, agent batches, labels).
+// Package steps is the engine of `k3sup-pi up` (and of add-node, which is up
+// on one host): it plans from the hosts' facts what must change and applies
+// the plan in phases, one file each, in the order k3s needs (phase_*.go;
+// see docs/ARCHITECTURE.md).
 package steps
