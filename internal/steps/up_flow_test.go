@@ -228,10 +228,18 @@ func TestUpLogsOnlyPhasesWithWork(t *testing.T) {
 	path := filepath.Join(f.dir, "kubeconfig")
 	f.config += "  kubeconfig: " + path + "\n"
 	reading := []string{"connect and gather facts", "preflight"}
-	for i, want := range [][]string{
-		append(reading, "prepare hosts", "stage k3s", "first server", "further servers", "agents", "labels and taints", "kubeconfig"),
-		reading,
-	} {
+	runs := []struct {
+		config string // added to the cluster keys before the run
+		want   []string
+	}{
+		{"", append(reading, "prepare hosts", "stage k3s", "first server", "further servers", "agents", "labels and taints", "kubeconfig")},
+		{"", reading},
+		{"  taint_servers: true\n", append(reading, "labels and taints")},
+		{"  agent_config: {node-ip: 10.0.0.9}\n", append(reading, "first server", "agents")}, // the agents join with its token
+	}
+	for i, run := range runs {
+		f.config += run.config
+		want := run.want
 		log := &fleettest.Log{}
 		opt := Options{Inventory: f.inventory(), Log: log, WriteKubeconfig: true,
 			Dial: func(ctx context.Context, h inventory.Host) (fleet.Conn, error) { return f.Dial(ctx, h.Address) }}
