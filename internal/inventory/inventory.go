@@ -59,6 +59,10 @@ type Install struct {
 	BundleDir   string // offline: directory holding `k3s` and `install.sh`
 }
 
+// Offline reports whether k3s comes from a local bundle uploaded to the hosts
+// rather than downloaded by each host.
+func (i Install) Offline() bool { return i.Source == SourceOffline }
+
 // SSH holds the SSH defaults every host inherits.
 type SSH struct {
 	User             string // "" → ~/.ssh/config's User, else DefaultSSHUser ("pi")

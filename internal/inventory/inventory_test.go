@@ -210,3 +210,14 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestInstallOffline(t *testing.T) {
+	for _, tt := range []struct {
+		source string
+		want   bool
+	}{{SourceOffline, true}, {SourceOnline, false}, {"", false}} {
+		if got := (Install{Source: tt.source}).Offline(); got != tt.want {
+			t.Errorf("Install{Source: %q}.Offline() = %v, want %v", tt.source, got, tt.want)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func newInstaller(c inventory.Cluster) (*installer, error) {
 	if in.timeout <= 0 {
 		in.timeout = inventory.DefaultInstallTimeout
 	}
-	if c.Install.Source != "offline" {
+	if !c.Install.Offline() {
 		return in, nil
 	}
 	for _, name := range []string{"k3s", "install.sh"} {
@@ -67,7 +67,7 @@ func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 	if err := in.step("stage k3s", "", "", "sh", "-c", stageSh, "stage.sh", hostpath.StageDir).run(ctx, n); err != nil {
 		return err
 	}
-	if in.src.Source != "offline" {
+	if !in.src.Offline() {
 		hint := "that " + n.Conn.Name() + " reaches " + in.src.ScriptURL
 		return in.step("download the k3s installer from "+in.src.ScriptURL, "", hint,
 			"sh", "-c", downloadSh, "download.sh", in.src.ScriptURL, hostpath.InstallScript).run(ctx, n)
@@ -96,7 +96,7 @@ func (in *installer) stage(ctx context.Context, n *fleet.Node) error {
 // then, since it only runs when the plan wants another k3s running.
 func (in *installer) install(ctx context.Context, n *fleet.Node, r role.Role, hint string) error {
 	env := []string{"INSTALL_K3S_EXEC=" + string(r), "INSTALL_K3S_FORCE_RESTART=true"} // arguments of env(1): quoted once, by remote
-	if in.src.Source == "offline" {
+	if in.src.Offline() {
 		env = append(env, "INSTALL_K3S_SKIP_DOWNLOAD=true")
 	} else {
 		env = append(env, "GITHUB_URL="+in.src.DownloadURL, "INSTALL_K3S_CHANNEL_URL="+in.src.ChannelURL)
@@ -175,7 +175,7 @@ func (in *installer) installedVersion(ctx context.Context, n *fleet.Node) (strin
 	if v == "" {
 		return "", fmt.Errorf("%s --version on %s printed no k3s version: %q", hostpath.K3sBinary, n.Conn.Name(), clip(strings.TrimSpace(string(res.Stdout)), 200))
 	}
-	if in.src.Source != "offline" && in.version != "" && v != in.version {
+	if !in.src.Offline() && in.version != "" && v != in.version {
 		return "", fmt.Errorf("the installer put k3s %s on %s, the inventory asks for %s", v, n.Conn.Name(), in.version)
 	}
 	return v, nil
