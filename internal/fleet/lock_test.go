@@ -176,3 +176,63 @@ func TestUpUnderTheLock(t *testing.T) {
 		}
 	}
 }
+
+// TestLockedConnLost: a locked connection passes every call through while its
+// lease holds, and refuses every call (command, write, upload, reboot) once
+// another run took the lease over.
+func TestLockedConnLost(t *testing.T) {
+	inv, dial, f, hosts := leaseFleet(t)
+	var nodes []*fleet.Node
+	for _, h := range inv.Hosts {
+		c, err := dial(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, &fleet.Node{Host: h, Conn: c})
+	}
+	opt := lockOpts()
+	opt.TTL = 400 * time.Millisecond
+	ctx := context.Background()
+	if err := fleet.Lock(ctx, opt, nodes, 5); err != nil {
+		t.Fatal(err)
+	}
+	n := nodes[len(nodes)-1]
+	defer func() { _ = n.Conn.Close() }()
+	bundle := filepath.Join(t.TempDir(), "k3s")
+	if err := os.WriteFile(bundle, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func() error{
+		"run": func() error {
+			_, err := n.Conn.Run(ctx, remote.Argv("systemctl", "is-active", "k3s-agent"))
+			return err
+		},
+		"write":  func() error { _, err := n.Conn.WriteFile(ctx, "/etc/x", []byte("x"), 0o600); return err },
+		"upload": func() error { _, err := n.Conn.Upload(ctx, bundle, "/usr/local/bin/k3s", 0o755); return err },
+		"reboot": func() error { return n.Conn.Reboot(ctx, time.Second) },
+	}
+	for name, call := range calls {
+		if err := call(); err != nil {
+			t.Errorf("%s under a live lease: %v", name, err)
+		}
+	}
+	if len(f.Changing()) == 0 {
+		t.Fatal("nothing reached the host through the locked connection")
+	}
+	if err := os.WriteFile(hosts[n.Host.Address].lease(), []byte(strings.Replace(otherRun, "until=200", "until=100000", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for calls["run"]() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat never noticed the lease was taken over")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for name, call := range calls {
+		var lost *lock.LostError
+		if err := call(); !errors.As(err, &lost) {
+			t.Errorf("%s after the lease was taken over: err = %v, want a LostError", name, err)
+		}
+	}
+}
