@@ -1,7 +1,6 @@
 package cmdline
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -60,29 +59,6 @@ func TestPatch(t *testing.T) {
 				t.Errorf("Patch(Patch(%q)) changed it again: %q, %v", tt.in, again, err)
 			}
 		})
-	}
-}
-
-func TestPaths(t *testing.T) {
-	const cur, fw, boot = "/boot/firmware/current/cmdline.txt", "/boot/firmware/cmdline.txt", "/boot/cmdline.txt"
-	tests := []struct {
-		id, version string
-		want        []string
-	}{
-		{"ubuntu", "25.10", []string{cur, fw}},
-		{"ubuntu", "26.04", []string{cur, fw}},
-		{"ubuntu", "24.04", []string{fw, boot}},
-		{"debian", "12", []string{fw, boot}},
-		{"raspbian", "13", []string{fw, boot}},
-		{"raspbian", `"11"`, []string{boot, fw}},
-		{"debian", "10", []string{boot, fw}},
-		{"debian", "", []string{fw, boot}},
-		{"", "", []string{fw, boot}},
-	}
-	for _, tt := range tests {
-		if got := Paths(tt.id, tt.version); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("Paths(%q, %q) = %v, want %v", tt.id, tt.version, got, tt.want)
-		}
 	}
 }
 

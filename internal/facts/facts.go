@@ -28,6 +28,7 @@ type Facts struct {
 	SudoNoPass    bool   // `sudo -n true` succeeded (always true for root)
 	Privileged    bool   // the script itself ran as uid 0 (via sudo or as root), so root-only files were read
 
+	BootDir     string // where this OS mounts its boot partition (/boot/firmware, or /boot before Bookworm)
 	CmdlinePath string // the cmdline.txt in use; "" when there is none (network boot, not a Pi)
 	Cmdline     string // its content, byte for byte
 	CmdlineBak  bool   // a k3sup-pi backup of cmdline.txt exists beside it

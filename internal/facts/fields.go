@@ -17,6 +17,7 @@ var fields = map[string]setter{
 	"is_root":               flag(func(f *Facts) *bool { return &f.IsRoot }),
 	"sudo_nopass":           flag(func(f *Facts) *bool { return &f.SudoNoPass }),
 	"privileged":            flag(func(f *Facts) *bool { return &f.Privileged }),
+	"boot_dir":              text(func(f *Facts) *string { return &f.BootDir }),
 	"cmdline_path":          text(func(f *Facts) *string { return &f.CmdlinePath }),
 	"cmdline_hex":           hexText(func(f *Facts) *string { return &f.Cmdline }, false),
 	"cmdline_bak":           flag(func(f *Facts) *bool { return &f.CmdlineBak }),

@@ -163,11 +163,34 @@ cmdlinerecord() {
 	put cmdline_record_added "$radded"
 }
 
-bootinfo() {
-	cands='/boot/firmware/cmdline.txt /boot/cmdline.txt'
+# bootcands: where cmdline.txt may live, most likely first (the one place
+# k3sup-pi keeps this order): Ubuntu 25.10 and newer in the A/B "current"
+# directory; Raspberry Pi OS and Debian before 12 (Bullseye) in /boot;
+# Bookworm and newer, older Ubuntu and unknown systems in /boot/firmware.
+bootcands() {
 	if [ "$osid" = ubuntu ] && version_at_least "$osver" 25 10; then
-		cands="/boot/firmware/current/cmdline.txt $cands"
+		echo '/boot/firmware/current/cmdline.txt /boot/firmware/cmdline.txt /boot/cmdline.txt'
+		return
 	fi
+	case $osid in
+	raspbian | debian)
+		maj=${osver%%.*}
+		case $maj in
+		'' | *[!0-9]*) ;;
+		*) if [ "$maj" -lt 12 ]; then echo '/boot/cmdline.txt /boot/firmware/cmdline.txt' && return; fi ;;
+		esac
+		;;
+	esac
+	echo '/boot/firmware/cmdline.txt /boot/cmdline.txt'
+}
+
+bootinfo() {
+	cands=$(bootcands)
+	# Where the boot partition belongs: the first candidate's directory (the
+	# A/B "current" directory lies inside it).
+	bd=${cands%% *}
+	bd=${bd%/cmdline.txt}
+	put boot_dir "${bd%/current}"
 	# The first candidate on a mounted boot partition; else the first that
 	# exists (on the root file system: preflight says the partition is not mounted).
 	cl='' first=''

@@ -111,20 +111,24 @@ func TestScriptCmdlinePath(t *testing.T) {
 		files    map[string]string
 		wantPath string
 		wantText string
+		wantBoot string // where the boot partition belongs
 	}{
-		{"ubuntu 25.10 prefers current", all(ubuntu2510), currentCmdline, "current\n"},
-		{"ubuntu 26.04 prefers current", all(ubuntu2604), currentCmdline, "current\n"},
-		{"ubuntu 24.04 ignores current", all(ubuntu2404), firmwareCmdline, "fw\n"},
-		{"ubuntu 25.10 without current", map[string]string{osRelease: ubuntu2510, firmwareCmdline: "fw"}, firmwareCmdline, "fw"},
-		{"bookworm firmware over stub", all(bookworm), firmwareCmdline, "fw\n"},
-		{"bullseye /boot", map[string]string{osRelease: bullseye, bootCmdline: "old\n"}, bootCmdline, "old\n"},
-		{"no cmdline.txt", map[string]string{osRelease: bookworm}, "", ""},
+		{"ubuntu 25.10 prefers current", all(ubuntu2510), currentCmdline, "current\n", "/boot/firmware"},
+		{"ubuntu 26.04 prefers current", all(ubuntu2604), currentCmdline, "current\n", "/boot/firmware"},
+		{"ubuntu 24.04 ignores current", all(ubuntu2404), firmwareCmdline, "fw\n", "/boot/firmware"},
+		{"ubuntu 25.10 without current", map[string]string{osRelease: ubuntu2510, firmwareCmdline: "fw"}, firmwareCmdline, "fw", "/boot/firmware"},
+		{"bookworm firmware over stub", all(bookworm), firmwareCmdline, "fw\n", "/boot/firmware"},
+		{"bullseye /boot", map[string]string{osRelease: bullseye, bootCmdline: "old\n"}, bootCmdline, "old\n", "/boot"},
+		{"bullseye prefers /boot over a firmware directory", map[string]string{osRelease: bullseye, bootCmdline: "old\n", firmwareCmdline: "fw\n"},
+			bootCmdline, "old\n", "/boot"},
+		{"no os-release: firmware first", map[string]string{firmwareCmdline: "fw\n", bootCmdline: "stub\n"}, firmwareCmdline, "fw\n", "/boot/firmware"},
+		{"no cmdline.txt", map[string]string{osRelease: bookworm}, "", "", "/boot/firmware"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := runScript(t, "sh", fakeRoot(t, tt.files))
-			if f.CmdlinePath != tt.wantPath || f.Cmdline != tt.wantText {
-				t.Errorf("cmdline = %q %q, want %q %q", f.CmdlinePath, f.Cmdline, tt.wantPath, tt.wantText)
+			if f.CmdlinePath != tt.wantPath || f.Cmdline != tt.wantText || f.BootDir != tt.wantBoot {
+				t.Errorf("cmdline = %q %q, boot dir %q; want %q %q %q", f.CmdlinePath, f.Cmdline, f.BootDir, tt.wantPath, tt.wantText, tt.wantBoot)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/k3sup-pi/k3sup-pi/internal/cmdline"
 	"github.com/k3sup-pi/k3sup-pi/internal/facts"
 	"github.com/k3sup-pi/k3sup-pi/internal/role"
 )
@@ -164,11 +163,14 @@ func checkBootPartition(in Input) []Finding {
 	return nil
 }
 
-// BootDir is where the boot partition belongs on this host: the directory of
-// the first cmdline.txt candidate for its OS (the A/B "current" directory of
-// newer Ubuntu lies inside it).
+// BootDir is where the boot partition belongs on this host, as the facts
+// script decides from its OS (the one place that knows the cmdline.txt
+// candidates); /boot/firmware when the facts do not say.
 func BootDir(f facts.Facts) string {
-	return strings.TrimSuffix(path.Dir(cmdline.Paths(f.OSID, f.OSVersionID)[0]), "/current")
+	if f.BootDir == "" {
+		return "/boot/firmware"
+	}
+	return f.BootDir
 }
 
 // NeedsVxlanModules reports whether the host is a Raspberry Pi on Ubuntu
