@@ -96,7 +96,7 @@ func (f *Fleet) Dial(_ context.Context, addr string) (*Host, error) {
 	if h := f.Host(addr); h != nil {
 		return h, nil
 	}
-	return nil, fmt.Errorf("%s: connect %s:22: no such host", addr, addr) // as remote.Dial names it
+	return nil, fmt.Errorf("%s: connect %s:22: no route to host", addr, addr) // as remote.Dial names it
 }
 
 // Events returns every event so far, in order.
