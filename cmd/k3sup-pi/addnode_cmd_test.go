@@ -1,30 +1,19 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"testing"
-)
 
-// nodeList is `kubectl get nodes -o json` for Ready nodes of v1.31.4+k3s1.
-func nodeList(names ...string) string {
-	items := make([]string, len(names))
-	for i, n := range names {
-		items[i] = fmt.Sprintf(`{"metadata":{"name":%q},"status":{"conditions":[{"type":"Ready","status":"True"}],`+
-			`"nodeInfo":{"kubeletVersion":"v1.31.4+k3s1"}}}`, n)
-	}
-	return `{"items":[` + strings.Join(items, ",") + `]}`
-}
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
+)
 
 // joining is a running server pi-1 and a fresh host at addr that joins as
 // node: the server lists the nodes without it first, then with it.
-func joining(t *testing.T, addr, node string) *fakeFleet {
-	return newFakeFleet(t).host("10.0.0.1", "pi4-k3s-server.txt").
-		host(addr, "pi4-k3s-server.txt", "k3s_role=", "service_active=0", "k3s_version=", "config_present=0", "config_hash=", "k3s_bin_hash=").
-		on("10.0.0.1", "node-token", "K10"+strings.Repeat("0123456789abcdef", 4)+"::server:secret-1\n").
-		on("10.0.0.1", "^k3s kubectl get nodes", nodeList("pi-1"), nodeList("pi-1", node)).
-		on(addr, "curl", reachable).
-		on(addr, "k3s --version", "k3s version v1.31.4+k3s1 (a1b2c3d4)\ngo version go1.23.4\n")
+func joining(t *testing.T, addr, node string) *testFleet {
+	f := newFleet(t)
+	f.host("10.0.0.1", "pi4-k3s-server.txt").Running("server", "v1.31.4+k3s1")
+	f.host(addr, "pi4-k3s-server.txt", "k3s_role=", "service_active=0", "k3s_version=", "config_present=0", "config_hash=", "k3s_bin_hash=").
+		Probe = fleettest.ProbeConnected
+	return f.expects("10.0.0.1: read /var/lib/rancher/k3s/server/node-token", "10.0.0.1: kubectl get nodes -o json", addr+": probe", addr+": k3s --version")
 }
 
 // TestAddNodeCommand runs `add-node` end to end on a fake fleet: only the
@@ -33,22 +22,25 @@ func joining(t *testing.T, addr, node string) *fakeFleet {
 func TestAddNodeCommand(t *testing.T) {
 	tests := []struct {
 		name    string
-		fleet   func(t *testing.T) *fakeFleet // nil: no host may be dialled
+		fleet   func(t *testing.T) *testFleet // nil: no host may be dialled
 		args    []string
 		code    int
 		stderr  []string
 		changed string
 	}{
-		{"inventory host joins", func(t *testing.T) *fakeFleet { return joining(t, "10.0.0.2", "pi-2") },
+		{"inventory host joins", func(t *testing.T) *testFleet { return joining(t, "10.0.0.2", "pi-2") },
 			[]string{"--host", "pi-2"}, exitOK, []string{"==> agents", "pi-1  server  pi-1  none",
 				"pi-2  agent   pi-2  wrote /etc/rancher/k3s/config.yaml; installed k3s agent v1.31.4+k3s1 (k3s not installed)",
 				"==> 2 changes on 2 hosts"}, "10.0.0.2"},
-		{"new host joins", func(t *testing.T) *fakeFleet { return joining(t, "10.0.0.3", "pi-3") },
+		{"new host joins", func(t *testing.T) *testFleet { return joining(t, "10.0.0.3", "pi-3") },
 			[]string{"--address", "10.0.0.3", "--hostname", "pi-3"}, exitOK,
 			[]string{"pi-3  agent   pi-3  wrote /etc/rancher/k3s/config.yaml; installed k3s agent"}, "10.0.0.3"},
-		{"name already in the cluster", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-k3s-server.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt").
-				on("10.0.0.2", "curl", reachable).on("10.0.0.1", "^k3s kubectl get nodes", nodeList("pi-1", "pi-2"))
+		{"name already in the cluster", func(t *testing.T) *testFleet {
+			f := newFleet(t)
+			f.host("10.0.0.1", "pi4-k3s-server.txt").Running("server", "v1.31.4+k3s1")
+			f.host("10.0.0.2", "pi4-bookworm-arm64.txt").Probe = fleettest.ProbeConnected
+			f.AddNode("pi-2", "v1.31.4+k3s1")
+			return f.expects("10.0.0.2: probe", "10.0.0.1: kubectl get nodes -o json")
 		}, []string{"--host", "pi-2"}, exitRefused, []string{"==> 0 changes on 2 hosts",
 			"error: preflight refused the run; nothing was changed:\n  pi-2: the cluster already has a node named \"pi-2\""}, ""},
 		{"both --host and --address", nil, []string{"--host", "pi-2", "--address", "10.0.0.3"}, exitBadInput,

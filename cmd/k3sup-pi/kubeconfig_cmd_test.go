@@ -40,12 +40,12 @@ func TestKubeconfigCommand(t *testing.T) {
 			if tt.existed {
 				writeTestFile(t, kc, []byte("apiVersion: v1\nkind: Config\ncurrent-context: work\n"))
 			}
-			fleet := newFakeFleet(t)
+			fleet := newFleet(t)
 			if tt.code != exitFailed {
-				fleet.host("10.0.0.1", "pi4-k3s-server.txt")
+				fleet.host("10.0.0.1", "pi4-k3s-server.txt").SetFile("/etc/rancher/k3s/k3s.yaml", []byte(k3sYAML))
 			}
 			if tt.code == exitOK {
-				fleet.on("10.0.0.1", "^cat -- /etc/rancher/k3s/k3s.yaml$", k3sYAML)
+				fleet.expects("10.0.0.1: read /etc/rancher/k3s/k3s.yaml")
 			}
 			io := newTestIO("", false)
 			inv := writeInventory(t, "cluster:\n  name: pi-lab\nhosts:\n  - {address: 10.0.0.1, role: server}\n")
@@ -92,7 +92,8 @@ func TestKubeconfigMergeTwiceWritesOnce(t *testing.T) {
 	inv := writeInventory(t, "cluster:\n  name: pi-lab\nhosts:\n  - {address: 10.0.0.1, role: server}\n")
 	var first []byte
 	for i, want := range []string{`merged context "pi-lab"`, `context "pi-lab" in ` + kc + ` is already current; nothing written`} {
-		fleet := newFakeFleet(t).host("10.0.0.1", "pi4-k3s-server.txt").on("", "k3s.yaml", k3sYAML)
+		fleet := newFleet(t).expects("10.0.0.1: read /etc/rancher/k3s/k3s.yaml")
+		fleet.host("10.0.0.1", "pi4-k3s-server.txt").SetFile("/etc/rancher/k3s/k3s.yaml", []byte(k3sYAML))
 		io := newTestIO("", false)
 		if code := runWith(t, io, fleet, "kubeconfig", "--merge", "-i", inv); code != exitOK || !strings.Contains(io.err.String(), want) {
 			t.Errorf("run %d: exit %d, want 0 with %q:\n%s", i+1, code, want, io.err)

@@ -8,22 +8,29 @@ import (
 
 // installedPair is a server (pi-1) and an agent (pi-2) with k3s installed,
 // each with its uninstall script and pi-1 with leftovers.
-func installedPair(t *testing.T) *fakeFleet {
-	return newFakeFleet(t).host("10.0.0.1", "pi4-k3s-server.txt").host("10.0.0.2", "pi4-k3s-server.txt", "k3s_role=agent").
-		on("10.0.0.1", "k3sup-pi reset probe", "path=/usr/local/bin/k3s-uninstall.sh\npath=/var/lib/k3sup-pi\ndir=/etc/rancher\nentry=/etc/rancher/k3s\n").
-		on("10.0.0.2", "k3sup-pi reset probe", "path=/usr/local/bin/k3s-agent-uninstall.sh\n")
+func installedPair(t *testing.T) *testFleet {
+	f := newFleet(t)
+	s := f.host("10.0.0.1", "pi4-k3s-server.txt")
+	for _, p := range []string{"/usr/local/bin/k3s-uninstall.sh", "/var/lib/k3sup-pi", "/etc/rancher/k3s"} {
+		s.SetFile(p, nil)
+	}
+	f.host("10.0.0.2", "pi4-k3s-server.txt", "k3s_role=agent").SetFile("/usr/local/bin/k3s-agent-uninstall.sh", nil)
+	return f.expects("10.0.0.1: reset probe", "10.0.0.2: reset probe")
 }
 
 // TestResetCommand runs `reset` end to end on a fake fleet with a fake
 // terminal (or none): the question, the refusal without one, and what runs.
 func TestResetCommand(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
-	clean := func(t *testing.T) *fakeFleet {
-		return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt")
+	clean := func(t *testing.T) *testFleet {
+		f := newFleet(t)
+		f.host("10.0.0.1", "pi4-bookworm-arm64.txt")
+		f.host("10.0.0.2", "pi4-bookworm-arm64.txt")
+		return f
 	}
 	tests := []struct {
 		name    string
-		fleet   func(t *testing.T) *fakeFleet // nil: no host may be dialled
+		fleet   func(t *testing.T) *testFleet // nil: no host may be dialled
 		args    []string
 		stdin   string
 		tty     bool
@@ -43,11 +50,14 @@ func TestResetCommand(t *testing.T) {
 		{"dry run asks nothing", installedPair, []string{"--dry-run"}, "", false, exitOK, []string{"HOST  ROLE    NODE  WOULD DO",
 			"pi-2  agent   pi-2  run k3s-agent-uninstall.sh", "==> dry run: 2 of 2 hosts would change; nothing was changed"}, ""},
 		{"clean hosts", clean, []string{"--yes"}, "", false, exitOK, []string{"pi-1  server  pi-1  already clean", "==> 0 of 2 hosts changed"}, ""},
-		{"only one host, drained and deleted", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-k3s-server.txt").host("10.0.0.2", "pi4-k3s-server.txt", "k3s_role=agent").
-				on("10.0.0.2", "k3sup-pi reset probe", "path=/usr/local/bin/k3s-agent-uninstall.sh\n").
-				on("10.0.0.1", "^k3s kubectl get nodes", `{"items":[{"metadata":{"name":"pi-1"}},{"metadata":{"name":"pi-2"}}]}`).
-				on("10.0.0.1", "^k3s kubectl get secrets", "secret/pi-2.node-password.k3s\n")
+		{"only one host, drained and deleted", func(t *testing.T) *testFleet {
+			f := newFleet(t)
+			f.host("10.0.0.1", "pi4-k3s-server.txt")
+			f.host("10.0.0.2", "pi4-k3s-server.txt", "k3s_role=agent").SetFile("/usr/local/bin/k3s-agent-uninstall.sh", nil)
+			f.AddNode("pi-1", "v1.31.4+k3s1")
+			f.AddNode("pi-2", "v1.31.4+k3s1")
+			return f.expects("10.0.0.2: reset probe", "10.0.0.1: kubectl get nodes -o json",
+				"10.0.0.1: kubectl get secrets -n kube-system -o name")
 		}, []string{"--yes", "--host", "pi-2"}, "", false, exitOK,
 			[]string{"pi-2  agent  pi-2  drained node pi-2; ran k3s-agent-uninstall.sh; deleted node pi-2; deleted secret kube-system/pi-2.node-password.k3s", "==> 1 of 1 hosts changed"}, "10.0.0.1 10.0.0.2"},
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
+	"github.com/k3sup-pi/k3sup-pi/internal/fleettest"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
 )
@@ -15,19 +17,26 @@ import (
 const twoPis = "cluster:\n  k3s_version: v1.31.4+k3s1\nhosts:\n" +
 	"  - {address: 10.0.0.1, role: server, hostname: pi-1}\n  - {address: 10.0.0.2, hostname: pi-2}\n"
 
-// reachable answers the 6443 reachability probe: connected.
-const reachable = "0\t0\t TC=0.001\n"
-
 // TestUpCommand runs `up` end to end on a fake fleet: what goes to stdout
 // and stderr, the exit code, and that a dry run or a refusal changes nothing.
 func TestUpCommand(t *testing.T) {
-	fresh := func(t *testing.T) *fakeFleet {
-		return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt").
-			on("10.0.0.2", "curl", reachable)
+	// silent is a fleet of the fixtures at 10.0.0.1 and .2 whose probes print nothing.
+	silent := func(t *testing.T, fixtures ...string) *testFleet {
+		f := newFleet(t)
+		for i, fx := range fixtures {
+			f.host(fmt.Sprintf("10.0.0.%d", i+1), fx).Probe = fleettest.ProbeSilent
+		}
+		return f
+	}
+	fresh := func(t *testing.T) *testFleet {
+		f := newFleet(t)
+		f.host("10.0.0.1", "pi4-bookworm-arm64.txt")
+		f.host("10.0.0.2", "pi4-bookworm-arm64.txt").Probe = fleettest.ProbeConnected
+		return f.expects("10.0.0.2: probe")
 	}
 	tests := []struct {
 		name   string
-		fleet  func(t *testing.T) *fakeFleet
+		fleet  func(t *testing.T) *testFleet
 		args   []string
 		code   int
 		stderr []string // in order
@@ -37,20 +46,22 @@ func TestUpCommand(t *testing.T) {
 			"pi-1  server  patch cmdline.txt, reboot, write config.yaml, install k3s (k3s not installed)",
 			"pi-2  agent   patch cmdline.txt, reboot, write config.yaml, install k3s (k3s not installed)",
 			"==> dry run: nothing was changed"}},
-		{"dry run names the hostname to set", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt", "hostname=raspberrypi").
-				host("10.0.0.2", "pi4-bookworm-arm64.txt").on("", "curl", reachable)
+		{"dry run names the hostname to set", func(t *testing.T) *testFleet {
+			f := newFleet(t)
+			f.host("10.0.0.1", "pi4-bookworm-arm64.txt", "hostname=raspberrypi").Probe = fleettest.ProbeConnected
+			f.host("10.0.0.2", "pi4-bookworm-arm64.txt").Probe = fleettest.ProbeConnected
+			return f.expects("10.0.0.2: probe")
 		}, []string{"--dry-run"}, exitOK, []string{"pi-1  server  set hostname pi-1, patch cmdline.txt"}},
 		{"preflight only", fresh, []string{"--preflight-only"}, exitOK, []string{"==> preflight", "==> preflight: every check passed"}},
-		{"a host runs k3s in another role", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-k3s-server.txt")
+		{"a host runs k3s in another role", func(t *testing.T) *testFleet {
+			return silent(t, "pi4-bookworm-arm64.txt", "pi4-k3s-server.txt")
 		}, nil, exitRefused, []string{"pi-2  agent   pi-2  none", "==> 0 changes on 2 hosts",
 			"error: preflight refused the run; nothing was changed:\n  pi-2: k3s runs here as server but the inventory says agent"}},
-		{"preflight only lists the findings, naming the host once", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt").host("10.0.0.2", "pi4-bookworm-arm64.txt")
+		{"preflight only lists the findings, naming the host once", func(t *testing.T) *testFleet {
+			return silent(t, "pi4-bookworm-arm64.txt", "pi4-bookworm-arm64.txt")
 		}, []string{"--preflight-only"}, exitOK, []string{"\n    pi-2: warning: network: could not check that pi-2 reaches pi-1:6443"}},
-		{"a host cannot be reached", func(t *testing.T) *fakeFleet {
-			return newFakeFleet(t).host("10.0.0.1", "pi4-bookworm-arm64.txt")
+		{"a host cannot be reached", func(t *testing.T) *testFleet {
+			return silent(t, "pi4-bookworm-arm64.txt")
 		}, []string{"--dry-run"}, exitFailed, []string{"error: ", "10.0.0.2: connect 10.0.0.2:22: no route to host"}},
 	}
 	for _, tt := range tests {
@@ -92,7 +103,7 @@ func TestHostKeyFlagsReachTheDialer(t *testing.T) {
 			t.Run(args[0]+m.flag, func(t *testing.T) {
 				var got *globalOptions
 				var user string
-				hosts := newFakeFleet(t)
+				hosts := newFleet(t)
 				dial := func(inv *inventory.Inventory, g *globalOptions, p *ui.Printer) fleet.Dialer {
 					got, user = g, inv.SSH.User
 					return hosts.dial(inv, g, p)

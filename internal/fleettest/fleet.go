@@ -1,9 +1,10 @@
 // Package fleettest is a fake fleet of hosts for unit tests of the engine:
 // each host serves facts from a fixture of internal/facts/testdata, answers
 // the commands the engine sends by small handlers that change its state as a
-// real host would (install, restart, reboot, a cmdline.txt write), runs a fake
-// cluster behind `k3s kubectl`, and records every command, write, upload and
-// reboot in order so that a test can assert what changed, and in what order.
+// real host would (install, restart, reboot, a cmdline.txt write, the run
+// lock), runs a fake cluster behind `k3s kubectl`, and records every command,
+// write, upload and reboot in order so that a test can assert what changed,
+// and in what order.
 package fleettest
 
 import (
@@ -96,7 +97,7 @@ func (f *Fleet) Dial(_ context.Context, addr string) (*Host, error) {
 	if h := f.Host(addr); h != nil {
 		return h, nil
 	}
-	return nil, fmt.Errorf("%s: connect %s:22: no such host", addr, addr) // as remote.Dial names it
+	return nil, fmt.Errorf("%s: connect %s:22: no route to host", addr, addr) // as remote.Dial names it
 }
 
 // Events returns every event so far, in order.

@@ -46,9 +46,8 @@ var handlers = []handler{
 	{has("k3sup-pi verified write"), verifiedWrite},
 	{has("hostnamectl set-hostname"), setHostname},
 	{has("k3sup-pi reset probe"), resetProbe},
-	{has("k3sup-pi doctor"), func(*Host, remote.Cmd) (string, string, bool, error) { // 200 synced writes in 2 s; the file is removed
-		return "dir=/var/lib/rancher\ndevice=/dev/sda2\nrc=0\nbytes=819200\nstart=1000000000\nend=3000000000\n", "fsync test", false, nil
-	}},
+	{has("k3sup-pi doctor"), fsyncTest},
+	{has("k3sup-pi-lock 1"), runLock},
 	{has("k3sup-pi reset cleanup"), resetCleanup},
 	{prefix("rm -f -- "), removeBackup},
 	{has("modinfo vxlan"), func(*Host, remote.Cmd) (string, string, bool, error) { return "", "vxlan check", false, nil }},
@@ -96,17 +95,6 @@ func (h *Host) cat(path string) (string, string, bool, error) {
 		return "", "read " + path, false, &remote.ExitError{Host: h.addr, ExitCode: 1, Stderr: "cat: " + path + ": No such file or directory"}
 	}
 	return string(b), "read " + path, false, nil
-}
-
-// probeAnswer says every probed server refused the connection: the path is
-// open (reach.go counts a refusal as reachable).
-func probeAnswer(_ *Host, cmd remote.Cmd) (string, string, bool, error) {
-	var b strings.Builder
-	urls := args(cmd)[1:]
-	for i := range urls {
-		fmt.Fprintf(&b, "%d\t7\tFailed to connect: Connection refused TC=0.000000\n", i)
-	}
-	return b.String(), "probe", false, nil
 }
 
 func readNodeToken(h *Host, cmd remote.Cmd) (string, string, bool, error) {

@@ -39,6 +39,11 @@ type Host struct {
 	NotBack bool
 	// DownAfterReboot: k3s fails to start when the host boots.
 	DownAfterReboot bool
+	// Probe is how the reachability probe answers (ProbeRefused when zero).
+	Probe Probe
+	// Fsync is what doctor's fsync measurement prints (FsyncDefault when empty).
+	Fsync string
+	lease string // the id of the run holding the host's lock
 }
 
 // Name is the host's address, as the real client names it.

@@ -54,7 +54,7 @@ func TestUpStops(t *testing.T) {
 		{"a host that cannot be reached", func(f *testFleet) string {
 			f.names, f.addr["a9"] = append(f.names, "a9"), "a9" // in the inventory, not in the fleet
 			return ""
-		}, false, "a9: connect a9:22: no such host", "a9: "},
+		}, false, "a9: connect a9:22: no route to host", "a9: "},
 		{"a failing install", func(f *testFleet) string {
 			f.add("a2")
 			f.Host("a2").Fail = map[string]string{"INSTALL_K3S_EXEC=agent": "curl: (6) Could not resolve host: github.com"}
