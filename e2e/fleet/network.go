@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Address offsets inside the fleet subnet (the gateway is usually .1).
@@ -118,13 +119,42 @@ func down(ctx context.Context, filter, network string) error {
 		return err
 	}
 	for _, n := range nets {
-		_, err := docker(ctx, "network", "rm", n)
-		if err != nil && !strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "No such network") {
-			return fmt.Errorf("remove fleet network: %w", err)
+		if err := removeNetwork(ctx, n); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// removeNetwork removes one fleet network. Right after `rm -f` of 120
+// containers the Engine can still list endpoints on it ("has active
+// endpoints"), or a container created meanwhile may be attached: those are
+// removed too, and the removal is tried again for at most networkRmWait.
+func removeNetwork(ctx context.Context, n string) error {
+	deadline := time.Now().Add(networkRmWait)
+	for {
+		_, err := docker(ctx, "network", "rm", n)
+		switch {
+		case err == nil || strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "No such network"):
+			return nil
+		case !strings.Contains(err.Error(), "active endpoints") || time.Now().After(deadline):
+			return fmt.Errorf("remove fleet network: %w", err)
+		}
+		if out, err := docker(ctx, "network", "inspect", "-f", "{{range $id, $c := .Containers}}{{$id}} {{end}}", n); err == nil {
+			if ids := strings.Fields(out); len(ids) > 0 {
+				_, _ = docker(ctx, append([]string{"rm", "-f", "-v"}, ids...)...)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// networkRmWait bounds how long removeNetwork waits for endpoints to go.
+const networkRmWait = 60 * time.Second
 
 // fleetNetworks lists the ids of networks matching the label filter, plus the
 // network called name (or, when name is empty, every network named Prefix*).
