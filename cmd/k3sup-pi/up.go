@@ -155,11 +155,18 @@ func printFindings(p *ui.Printer, res *steps.Result) {
 func printSummary(p *ui.Printer, res *steps.Result) {
 	rows := [][]string{{"HOST", "ROLE", "NODE", "CHANGES"}}
 	total := 0
+	failed := map[string]bool{}
+	for _, f := range res.Failed {
+		failed[f.Host] = true
+	}
 	for _, n := range res.Nodes {
 		changes := "none"
 		if len(n.Changes) > 0 {
 			changes = strings.Join(n.Changes, "; ")
 			total += len(n.Changes)
+		}
+		if failed[n.Host.Name()] {
+			changes += "; FAILED (see the error below)"
 		}
 		rows = append(rows, []string{n.Host.Name(), string(n.Host.Role), n.NodeName(), changes})
 	}

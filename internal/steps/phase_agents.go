@@ -27,7 +27,8 @@ func (r *run) agentsPhase() fleet.Phase {
 			limit := r.inv.Cluster.AgentFailureLimit(len(r.agents))
 			for i := 0; i < len(todo); i += size {
 				if len(r.failed) > limit {
-					r.agentsErr = &AgentsFailedError{Failed: r.failedAgents(), Limit: limit, NotStarted: todo[i:]}
+					r.result.Failed = r.failedAgents()
+					r.agentsErr = &AgentsFailedError{Failed: r.result.Failed, Limit: limit, NotStarted: todo[i:]}
 					return r.agentsErr
 				}
 				batch := todo[i:min(i+size, len(todo))]
@@ -36,7 +37,8 @@ func (r *run) agentsPhase() fleet.Phase {
 				}
 			}
 			if len(r.failed) > 0 {
-				r.agentsErr = &AgentsFailedError{Failed: r.failedAgents(), Limit: limit}
+				r.result.Failed = r.failedAgents()
+				r.agentsErr = &AgentsFailedError{Failed: r.result.Failed, Limit: limit}
 			}
 			return nil
 		},

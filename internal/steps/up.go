@@ -30,6 +30,7 @@ type Options struct {
 type Result struct {
 	Nodes      []*fleet.Node
 	Down       []fleet.HostDown // agents not reached at all, left out of the run
+	Failed     []AgentFailure   // agents that failed their join or upgrade, in inventory order
 	Findings   []preflight.Finding
 	Kubeconfig string // path written, "" when none
 	Plans      []HostPlan
