@@ -32,6 +32,16 @@ func TestAddNodeCommand(t *testing.T) {
 			[]string{"--host", "pi-2"}, exitOK, []string{"==> agents", "pi-1  server  pi-1  none",
 				"pi-2  agent   pi-2  wrote /etc/rancher/k3s/config.yaml; installed k3s agent v1.31.4+k3s1 (k3s not installed)",
 				"==> 2 changes on 2 hosts"}, "10.0.0.2"},
+		{"a join that fails", func(t *testing.T) *testFleet {
+			f := newFleet(t)
+			f.host("10.0.0.1", "pi4-k3s-server.txt").Running("server", "v1.31.4+k3s1")
+			h := f.host("10.0.0.2", "pi4-k3s-server.txt", "k3s_role=", "service_active=0", "k3s_version=", "config_present=0", "config_hash=", "k3s_bin_hash=")
+			h.Probe = fleettest.ProbeConnected
+			h.Fail = map[string]string{"INSTALL_K3S_EXEC=agent": "curl: (7) Failed to connect"}
+			return f.expects("10.0.0.2: write /etc/rancher/k3s/config.yaml", "10.0.0.2: failed: INSTALL_K3S_EXEC=agent")
+		}, []string{"--host", "pi-2"}, exitFailed, []string{
+			"pi-2  agent   pi-2  wrote /etc/rancher/k3s/config.yaml; FAILED (see the error below)",
+			"1 agents failed (max_failures allows 0):", "Failed to connect"}, "10.0.0.2"},
 		{"new host joins", func(t *testing.T) *testFleet { return joining(t, "10.0.0.3", "pi-3") },
 			[]string{"--address", "10.0.0.3", "--hostname", "pi-3"}, exitOK,
 			[]string{"pi-3  agent   pi-3  wrote /etc/rancher/k3s/config.yaml; installed k3s agent"}, "10.0.0.3"},

@@ -30,6 +30,7 @@ var overrideFlags = []overrideFlag{
 	{"known-hosts", inventory.KeyKnownHosts, "known_hosts file"},
 	{"install-source", inventory.KeyInstallSource, "online or offline"},
 	{"reboot-timeout", inventory.KeyRebootTimeout, "how long a host may take to come back after a reboot"},
+	{"max-failures", inventory.KeyMaxFailures, "agents that may fail (a count like 3, or a percentage of the agents like 10%) before no further batch starts; default 0"},
 }
 
 // envName is the variable of a flag: "k3s-version" is K3SUP_PI_K3S_VERSION.

@@ -31,7 +31,14 @@ func newUpCmd(f *factory, g *globalOptions, runF func(context.Context, *upOption
 		Long: `up connects to every host, checks it (preflight), patches cmdline.txt for the
 memory cgroup and reboots where needed, installs the first server, further
 servers one at a time, agents in batches, then applies labels and taints and
-writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
+writes the kubeconfig. A second run on a healthy cluster changes nothing.
+
+An agent whose install fails or that is not Ready within ready_timeout fails
+alone: its batch finishes, and the next batch starts only while no more agents
+failed than --max-failures allows (a count like 3 or a percentage of the
+agents like 10%; default 0: the first batch with a failure is the last). The
+run then exits 1 naming each failed agent and why; run up again once they are
+fixed: it finishes them and changes nothing else.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -148,11 +155,18 @@ func printFindings(p *ui.Printer, res *steps.Result) {
 func printSummary(p *ui.Printer, res *steps.Result) {
 	rows := [][]string{{"HOST", "ROLE", "NODE", "CHANGES"}}
 	total := 0
+	failed := map[string]bool{}
+	for _, f := range res.Failed {
+		failed[f.Host] = true
+	}
 	for _, n := range res.Nodes {
 		changes := "none"
 		if len(n.Changes) > 0 {
 			changes = strings.Join(n.Changes, "; ")
 			total += len(n.Changes)
+		}
+		if failed[n.Host.Name()] {
+			changes += "; FAILED (see the error below)"
 		}
 		rows = append(rows, []string{n.Host.Name(), string(n.Host.Role), n.NodeName(), changes})
 	}

@@ -39,6 +39,7 @@ type Cluster struct {
 	ServerConfig      map[string]any // extra k3s config.yaml keys for servers
 	AgentConfig       map[string]any // extra k3s config.yaml keys for agents
 	BatchSize         int            // agents joined per batch; default 50
+	MaxFailures       string         // agents that may fail before no further batch starts: "3" or "10%"; "" = 0
 	TaintServers      bool           // node-role.kubernetes.io/control-plane=true:NoSchedule on servers
 	DrainOnUpgrade    bool           // cordon and drain each node before its k3s version changes, uncordon once Ready
 	LabelWorkers      bool           // node-role.kubernetes.io/worker=true on agents

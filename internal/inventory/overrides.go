@@ -26,11 +26,12 @@ const (
 	KeyKnownHosts    Key = "ssh.known_hosts"
 	KeyInstallSource Key = "cluster.install.source"
 	KeyRebootTimeout Key = "cluster.reboot_timeout"
+	KeyMaxFailures   Key = "cluster.max_failures"
 )
 
 // OverrideKeys lists every Key in the order ApplyOverrides applies them.
 var OverrideKeys = []Key{KeyK3sVersion, KeyChannel, KeyBatchSize, KeyKubeconfig, KeyConcurrency,
-	KeyUser, KeySSHKey, KeyKnownHosts, KeyInstallSource, KeyRebootTimeout}
+	KeyUser, KeySSHKey, KeyKnownHosts, KeyInstallSource, KeyRebootTimeout, KeyMaxFailures}
 
 // Value is one replacement: Text as the user wrote it (an empty Text is a
 // value too), and Origin, which names where it came from in messages, as in
@@ -55,6 +56,7 @@ var setters = map[Key]func(inv *Inventory, o Overrides, text string) error{
 	KeyKnownHosts:    pathSetter(func(i *Inventory) *string { return &i.SSH.KnownHosts }),
 	KeyInstallSource: strSetter(func(i *Inventory) *string { return &i.Cluster.Install.Source }),
 	KeyRebootTimeout: setRebootTimeout,
+	KeyMaxFailures:   strSetter(func(i *Inventory) *string { return &i.Cluster.MaxFailures }),
 }
 
 // ApplyOverrides replaces file values with o, then validates the inventory

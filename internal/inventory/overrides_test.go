@@ -129,3 +129,38 @@ func applyTo(t *testing.T, o Overrides) (*Inventory, error) {
 	}
 	return inv, ApplyOverrides(inv, o)
 }
+
+// TestMaxFailures: a count or a percentage of the agents, anything else
+// refused with the key named.
+func TestMaxFailures(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		agents  int
+		want    int
+		wantErr string
+	}{
+		{"", 10, 0, ""},
+		{"0", 10, 0, ""},
+		{"3", 10, 3, ""},
+		{" 2 ", 4, 2, ""},
+		{"10%", 25, 2, ""},
+		{"50%", 4, 2, ""},
+		{"10%", 4, 0, ""},
+		{"100%", 7, 7, ""},
+		{"-1", 4, 0, `"-1" is not a count of agents`},
+		{"ten", 4, 0, `"ten" is not a count of agents`},
+		{"101%", 4, 0, `"101%" is more than 100% of the agents`},
+		{"3.5", 4, 0, `"3.5" is not a count`},
+	} {
+		m, err := ParseMaxFailures(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseMaxFailures(%q) = %v, want error %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || m.Of(tc.agents) != tc.want {
+			t.Errorf("ParseMaxFailures(%q).Of(%d) = %d, %v; want %d", tc.in, tc.agents, m.Of(tc.agents), err, tc.want)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func clusterFields(c *Cluster, d *decoder) map[string]any {
 		"datastore_endpoint": &c.DatastoreEndpoint,
 		"server_config":      section(func(n *yaml.Node, p string) { d.config(n, p, role.Server, &c.ServerConfig) }),
 		"agent_config":       section(func(n *yaml.Node, p string) { d.config(n, p, role.Agent, &c.AgentConfig) }),
-		"batch_size":         &c.BatchSize, "taint_servers": &c.TaintServers, "drain_on_upgrade": &c.DrainOnUpgrade, "label_workers": &c.LabelWorkers,
+		"batch_size":         &c.BatchSize, "max_failures": &c.MaxFailures, "taint_servers": &c.TaintServers, "drain_on_upgrade": &c.DrainOnUpgrade, "label_workers": &c.LabelWorkers,
 		"install":    d.sub(func() map[string]any { return installFields(&c.Install) }),
 		"kubeconfig": &c.Kubeconfig, "concurrency": &c.Concurrency,
 		"reboot_timeout": &c.RebootTimeout, "ready_timeout": &c.ReadyTimeout, "install_timeout": &c.InstallTimeout,

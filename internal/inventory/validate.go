@@ -56,6 +56,9 @@ func (v *validator) cluster() {
 		v.check("cluster.kubeconfig", "is empty; give the file to write the kubeconfig to")
 	}
 	v.atLeastOne("cluster.batch_size", c.BatchSize, "agents joined per batch")
+	if _, err := ParseMaxFailures(c.MaxFailures); err != nil {
+		v.check("cluster.max_failures", err.Error())
+	}
 	v.atLeastOne("cluster.concurrency", c.Concurrency, "parallel SSH connections")
 	v.positive("cluster.reboot_timeout", c.RebootTimeout)
 	v.positive("cluster.ready_timeout", c.ReadyTimeout)

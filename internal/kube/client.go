@@ -159,7 +159,7 @@ func (c *Client) WaitReady(ctx context.Context, want map[string]string, timeout 
 			if len(missing) == 0 && lastErr != nil {
 				return fmt.Errorf("wait for nodes to be Ready: %w", lastErr)
 			}
-			return fmt.Errorf("nodes not Ready after %s: %s", timeout, strings.Join(missing, ", "))
+			return &NotReadyError{Timeout: timeout, Missing: missing}
 		case <-tick.C:
 		}
 	}
@@ -180,5 +180,28 @@ func notReady(nodes map[string]Node, want map[string]string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// NotReadyError is WaitReady's error when the timeout passed with nodes of
+// want still absent, not Ready or on another version.
+type NotReadyError struct {
+	Timeout time.Duration
+	Missing []string // "name (why)", sorted
+}
+
+// Error names each node missing and why.
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("nodes not Ready after %s: %s", e.Timeout, strings.Join(e.Missing, ", "))
+}
+
+// Why returns, per node name missing, why: "not registered", "NotReady" or
+// "runs VERSION, not VERSION".
+func (e *NotReadyError) Why() map[string]string {
+	out := map[string]string{}
+	for _, m := range e.Missing {
+		name, why, _ := strings.Cut(m, " (")
+		out[name] = strings.TrimSuffix(why, ")")
+	}
 	return out
 }

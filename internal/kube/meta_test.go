@@ -3,6 +3,7 @@ package kube
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestDiffMeta(t *testing.T) {
@@ -67,5 +68,17 @@ func TestParseNodes(t *testing.T) {
 	}
 	if _, err := parseNodes([]byte("not json")); err == nil {
 		t.Error("want an error for bad JSON")
+	}
+}
+
+// TestNotReadyErrorWhy: each missing node by name, with why.
+func TestNotReadyErrorWhy(t *testing.T) {
+	e := &NotReadyError{Timeout: time.Second, Missing: []string{"pi1 (runs v1.31.4+k3s1, not v1.31.5+k3s1)", "pi2 (NotReady)"}}
+	want := map[string]string{"pi1": "runs v1.31.4+k3s1, not v1.31.5+k3s1", "pi2": "NotReady"}
+	if got := e.Why(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Why() = %v, want %v", got, want)
+	}
+	if got := e.Error(); got != "nodes not Ready after 1s: pi1 (runs v1.31.4+k3s1, not v1.31.5+k3s1), pi2 (NotReady)" {
+		t.Errorf("Error() = %q", got)
 	}
 }

@@ -26,6 +26,8 @@ type run struct {
 	token     string            // the cluster token written into the first server's config
 	joinToken string            // the first server's node-token (K10<ca-hash>::server:<secret>)
 	result    *Result
+	failed    map[*fleet.Node]error // agents that failed their join or upgrade; left out of the later phases
+	agentsErr *AgentsFailedError    // set by the agents phase when agents failed
 }
 
 // newRun validates the install source, connects to every host, gathers facts

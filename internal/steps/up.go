@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
@@ -29,6 +30,7 @@ type Options struct {
 type Result struct {
 	Nodes      []*fleet.Node
 	Down       []fleet.HostDown // agents not reached at all, left out of the run
+	Failed     []AgentFailure   // agents that failed their join or upgrade, in inventory order
 	Findings   []preflight.Finding
 	Kubeconfig string // path written, "" when none
 	Plans      []HostPlan
@@ -74,14 +76,18 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 	if err != nil {
 		return r.result, err
 	}
+	if r.agentsErr != nil {
+		return r.result, errors.Join(r.agentsErr, r.downError())
+	}
 	return r.result, r.downError()
 }
 
 // touch reports whether this run may change the node: add-node changes only
 // its host (by its unique inventory Name: an address may be shared by hosts
-// on other ports); the servers are still read.
+// on other ports); the servers are still read. An agent that failed its join
+// is not touched again in this run.
 func (r *run) touch(n *fleet.Node) bool {
-	return r.only == "" || r.only == n.Host.Name()
+	return (r.only == "" || r.only == n.Host.Name()) && r.failed[n] == nil
 }
 
 // checkJoin refuses, before any change, a new host whose node name is taken in
