@@ -31,7 +31,11 @@ func newUpCmd(f *factory, g *globalOptions, runF func(context.Context, *upOption
 		Long: `up connects to every host, checks it (preflight), patches cmdline.txt for the
 memory cgroup and reboots where needed, installs the first server, further
 servers one at a time, agents in batches, then applies labels and taints and
-writes the kubeconfig. A second run on a healthy cluster changes nothing.`,
+writes the kubeconfig. A second run on a healthy cluster changes nothing.
+
+Ctrl-C starts nothing new, lets the running steps (and the agent batch under
+way) end, releases the locks, prints what was done and the hosts not started,
+and exits 130; a second Ctrl-C ends at once. Run up again to finish.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -17,6 +17,9 @@ func (r *run) agentsPhase() fleet.Phase {
 		Run: func(ctx context.Context, todo []*fleet.Node) error {
 			size := r.inv.Cluster.BatchSize
 			for i := 0; i < len(todo); i += size {
+				if err := fleet.Stopped(ctx); err != nil { // no new batch after Ctrl-C
+					return err
+				}
 				batch := todo[i:min(i+size, len(todo))]
 				if err := r.agentBatch(ctx, batch, i/size+1); err != nil {
 					return err

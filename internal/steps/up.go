@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
@@ -71,6 +72,9 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 	}
 	err = fleet.RunPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
 		r.agentsPhase(), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
+	if err != nil && errors.Is(err, fleet.ErrInterrupted) {
+		return r.result, &fleet.InterruptedError{NotStarted: r.notStarted(), Cause: err}
+	}
 	if err != nil {
 		return r.result, err
 	}
@@ -110,4 +114,17 @@ func (r *run) checkJoin(ctx context.Context) error {
 		return &RefusedError{Findings: problems}
 	}
 	return nil
+}
+
+// notStarted names the hosts whose planned work an interrupted run did not
+// start: no preparation, or k3s never begun on them.
+func (r *run) notStarted() []string {
+	var out []string
+	for _, n := range r.touched() {
+		prep := len(n.Changes) == 0 && r.prep[n] != (PrepPlan{})
+		if prep || (r.k3s[n].Changed() && !r.in.begun(n)) {
+			out = append(out, n.Host.Name())
+		}
+	}
+	return out
 }
