@@ -88,3 +88,46 @@ func TestUpInterrupted(t *testing.T) {
 		t.Fatalf("no result to print the summary from: %+v", res)
 	}
 }
+
+// TestUpServerDiesBeforeAgents: the first server stops answering once its
+// phase read the node-token: the run stops before any agent is touched and
+// names the server; with the server back, a re-run joins the agents.
+func TestUpServerDiesBeforeAgents(t *testing.T) {
+	f := newTestFleet(t, "", "s1", "a1", "a2")
+	s1 := f.Host("s1")
+	var once sync.Once
+	down := errors.New("ssh: connection lost")
+	var atDown int
+	opt := Options{Inventory: f.inventory(), Log: &fleettest.Log{}}
+	opt.Dial = func(ctx context.Context, h inventory.Host) (fleet.Conn, error) {
+		c, err := f.Dial(ctx, h.Address)
+		if err != nil {
+			return nil, err
+		}
+		return afterRun{Conn: c, after: func() {
+			if f.Ran("s1: read /var/lib/rancher/k3s/server/node-token") {
+				once.Do(func() { atDown = len(f.Events()); s1.Errs = map[string]error{"kubectl": down} })
+			}
+		}}, nil
+	}
+	_, err := Up(context.Background(), opt)
+	if err == nil || !strings.Contains(err.Error(), "no agent was touched, the servers must be Ready first") ||
+		!strings.Contains(err.Error(), "kubectl get on s1: ssh: connection lost") {
+		t.Fatalf("up: got %v, want the server named before any agent\n%s", err, strings.Join(f.lines(), "\n"))
+	}
+	if atDown == 0 {
+		t.Fatal("the server never went down")
+	}
+	for _, e := range f.Events()[atDown:] {
+		if e.Changing && e.Host != "s1" {
+			t.Errorf("changed after the server went down: %s", f.named(e.String()))
+		}
+	}
+	s1.Errs = nil
+	f.up(Options{})
+	for _, a := range []string{"a1", "a2"} {
+		if f.Host(a).Fact("k3s_version") == "" {
+			t.Errorf("%s: not joined by the re-run", a)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 		return r.result, nil
 	}
 	err = fleet.RunPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
-		r.agentsPhase(), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
+		r.serversFirst(r.agentsPhase()), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
 	if err != nil && errors.Is(err, fleet.ErrInterrupted) {
 		return r.result, &fleet.InterruptedError{NotStarted: r.notStarted(), Cause: err}
 	}
