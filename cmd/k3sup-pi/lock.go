@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/ui"
@@ -23,7 +25,12 @@ func takeLocks(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 	me := lock.NewHolder(command)
 	warn := func(msg string) { p.Warnf("%s", msg) }
 	start := time.Now()
-	local, err := lock.LockInventory(ctx, g.inventoryPath(), me, wait, 0, warn)
+	wctx, cancel := fleet.StopContext(ctx) // Ctrl-C ends the wait for another run
+	local, err := lock.LockInventory(wctx, g.inventoryPath(), me, wait, 0, warn)
+	cancel()
+	if err != nil && fleet.Stopped(ctx) != nil {
+		return nil, nil, fmt.Errorf("wait for the lock on this machine: %w", fleet.ErrInterrupted)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

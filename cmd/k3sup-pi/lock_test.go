@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 )
 
@@ -58,4 +60,26 @@ func TestLocalLockRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLockWaitInterrupted: Ctrl-C while `--lock-wait` waits for another run
+// ends the wait at once with exit 130, nothing touched.
+func TestLockWaitInterrupted(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	inv := writeInventory(t, twoPis)
+	l, err := lock.LockInventory(context.Background(), inv, lock.NewHolder("up"), 0, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	stopCtx, stop := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, stop) // the user's Ctrl-C, while the wait polls
+	io := newTestIO("", false)
+	start := time.Now()
+	code := run(fleet.WithStop(context.Background(), stopCtx), []string{"up", "-i", inv, "--lock-wait", "1m"},
+		&factory{IO: io.ioStreams, Dial: newFleet(t).dial})
+	if code != exitInterrupted || time.Since(start) > 30*time.Second {
+		t.Errorf("exit %d after %s, want %d at once\n%s", code, time.Since(start), exitInterrupted, io.err)
+	}
+	wantInOrder(t, io.err.String(), "error: wait for the lock on this machine: interrupted")
 }

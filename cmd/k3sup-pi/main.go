@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
 	"github.com/k3sup-pi/k3sup-pi/internal/inventory"
 	"github.com/k3sup-pi/k3sup-pi/internal/lock"
 	"github.com/k3sup-pi/k3sup-pi/internal/redact"
@@ -22,10 +21,12 @@ const (
 	exitFailed   = 1 // a host or the cluster failed
 	exitBadInput = 2 // the inventory or the flags are wrong; nothing was touched
 	exitRefused  = 3 // preflight refused, or another run holds the lock; nothing was touched
+	// exitInterrupted: Ctrl-C (SIGINT) or SIGTERM stopped the run (128+SIGINT, as shells report it).
+	exitInterrupted = 130
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], systemFactory())
 	stop()
 	os.Exit(code)
@@ -52,6 +53,8 @@ func exitCode(err error) int {
 	var refused *steps.RefusedError
 	var busy *lock.BusyError
 	switch {
+	case errors.Is(err, fleet.ErrInterrupted):
+		return exitInterrupted
 	case errors.As(err, &inv), errors.As(err, &usage), errors.As(err, &sel):
 		return exitBadInput
 	case errors.As(err, &refused), errors.As(err, &busy):

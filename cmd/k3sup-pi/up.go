@@ -38,7 +38,11 @@ alone: its batch finishes, and the next batch starts only while no more agents
 failed than --max-failures allows (a count like 3 or a percentage of the
 agents like 10%; default 0: the first batch with a failure is the last). The
 run then exits 1 naming each failed agent and why; run up again once they are
-fixed: it finishes them and changes nothing else.`,
+fixed: it finishes them and changes nothing else.
+
+Ctrl-C starts nothing new, lets the running steps (and the agent batch under
+way) end, releases the locks, prints what was done and the hosts not started,
+and exits 130; a second Ctrl-C ends at once. Run up again to finish.`,
 		Example: "  k3sup-pi up -i inventory.yml\n  k3sup-pi up --dry-run\n  k3sup-pi up --k3s-version v1.31.5+k3s1   # upgrade in place",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -63,20 +63,30 @@ func (n *Node) Note(format string, args ...any) {
 
 // ForEach runs fn on every node with at most limit at a time and returns the
 // errors of all nodes that failed, joined, so one bad host does not hide another.
+// Once the user asked the run to stop (WithStop) it starts fn on no further
+// node, lets the running ones finish and adds ErrInterrupted to the errors.
 func ForEach(ctx context.Context, nodes []*Node, limit int, fn func(context.Context, *Node) error) error {
 	if limit < 1 {
 		limit = 1
 	}
 	var g errgroup.Group
 	g.SetLimit(limit)
-	errs := make([]error, len(nodes))
+	errs := make([]error, len(nodes)+1)
+	skipped := make([]bool, len(nodes))
 	for i, n := range nodes {
 		g.Go(func() error {
+			if Stopped(ctx) != nil {
+				skipped[i] = true
+				return nil
+			}
 			errs[i] = fn(ctx, n)
 			return nil
 		})
 	}
 	_ = g.Wait()
+	if slices.Contains(skipped, true) {
+		errs[len(nodes)] = ErrInterrupted
+	}
 	return errors.Join(errs...)
 }
 

@@ -19,9 +19,13 @@ type Phase struct {
 }
 
 // RunPhases runs the phases in order and stops at the first that fails; its
-// error is wrapped with the phase's title.
+// error is wrapped with the phase's title. Once the user asked the run to
+// stop (WithStop) it starts no further phase and returns ErrInterrupted.
 func RunPhases(ctx context.Context, log Logger, phases ...Phase) error {
 	for _, p := range phases {
+		if err := Stopped(ctx); err != nil {
+			return err
+		}
 		nodes, err := p.Select(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Title, err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/k3sup-pi/k3sup-pi/internal/fleet"
@@ -32,6 +33,25 @@ type installer struct {
 	channel    string
 	bundleHash string        // offline: sha256 of the bundle's k3s binary
 	timeout    time.Duration // cluster.install_timeout: the bound of each step on a host
+	mu         sync.Mutex
+	began      map[*fleet.Node]bool // the nodes ensureK3s started on (an interrupted run names the others)
+}
+
+// begin records that ensureK3s started on n.
+func (in *installer) begin(n *fleet.Node) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.began == nil {
+		in.began = map[*fleet.Node]bool{}
+	}
+	in.began[n] = true
+}
+
+// begun tells whether ensureK3s started on n.
+func (in *installer) begun(n *fleet.Node) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.began[n]
 }
 
 // newInstaller checks the install source and, offline, hashes the bundle once.
@@ -116,6 +136,7 @@ func (in *installer) install(ctx context.Context, n *fleet.Node, r role.Role, hi
 // once Ready: the installed binary's, read on the host after the change
 // ("" when nothing was started).
 func (in *installer) ensureK3s(ctx context.Context, n *fleet.Node, r role.Role, config []byte, p K3sPlan, join string) (string, error) {
+	in.begin(n)
 	if p.WriteConfig {
 		wctx, cancel := context.WithTimeout(ctx, in.timeout)
 		_, err := n.Conn.WriteFile(wctx, hostpath.K3sConfig, config, 0o600)

@@ -26,6 +26,9 @@ func (r *run) agentsPhase() fleet.Phase {
 			size := r.inv.Cluster.BatchSize
 			limit := r.inv.Cluster.AgentFailureLimit(len(r.agents))
 			for i := 0; i < len(todo); i += size {
+				if err := fleet.Stopped(ctx); err != nil { // no new batch after Ctrl-C
+					return err
+				}
 				if len(r.failed) > limit {
 					r.result.Failed = r.failedAgents()
 					r.agentsErr = &AgentsFailedError{Failed: r.result.Failed, Limit: limit, NotStarted: todo[i:]}

@@ -14,6 +14,9 @@ func (r *run) serversPhase() fleet.Phase {
 		Select: fleet.Selected(func() []*fleet.Node { return r.servers[1:] }, r.mayChange),
 		Run: func(ctx context.Context, nodes []*fleet.Node) error {
 			for _, n := range nodes {
+				if err := fleet.Stopped(ctx); err != nil {
+					return err
+				}
 				if err := r.ensureNode(ctx, n, n); err != nil {
 					return err
 				}

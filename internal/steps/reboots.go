@@ -25,6 +25,9 @@ func (r *run) rebootAll(ctx context.Context) error {
 		return r.reboot(ctx, n)
 	})
 	for _, n := range rolling {
+		if e := fleet.Stopped(ctx); e != nil {
+			return errors.Join(err, e)
+		}
 		if e := r.rebootServer(ctx, n); e != nil {
 			return errors.Join(err, e)
 		}

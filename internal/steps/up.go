@@ -72,7 +72,10 @@ func up(ctx context.Context, opt Options, only string) (*Result, error) {
 		return r.result, nil
 	}
 	err = fleet.RunPhases(ctx, opt.Log, r.preparePhase(), r.stagePhase(), r.firstServerPhase(), r.serversPhase(),
-		r.agentsPhase(), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
+		r.serversFirst(r.agentsPhase()), r.readyPhase(), r.labelsPhase(), r.kubeconfigPhase())
+	if err != nil && errors.Is(err, fleet.ErrInterrupted) {
+		return r.result, &fleet.InterruptedError{NotStarted: r.notStarted(), Cause: err}
+	}
 	if err != nil {
 		return r.result, err
 	}
@@ -116,4 +119,17 @@ func (r *run) checkJoin(ctx context.Context) error {
 		return &RefusedError{Findings: problems}
 	}
 	return nil
+}
+
+// notStarted names the hosts whose planned work an interrupted run did not
+// start: no preparation, or k3s never begun on them.
+func (r *run) notStarted() []string {
+	var out []string
+	for _, n := range r.touched() {
+		prep := len(n.Changes) == 0 && r.prep[n] != (PrepPlan{})
+		if prep || (r.k3s[n].Changed() && !r.in.begun(n)) {
+			out = append(out, n.Host.Name())
+		}
+	}
+	return out
 }
