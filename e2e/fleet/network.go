@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
@@ -38,7 +40,13 @@ func (f *Fleet) createNetwork(ctx context.Context) error {
 // it with that subnet and gateway set explicitly, and returns the subnet.
 func (f *Fleet) pinNetwork(ctx context.Context) (netip.Prefix, error) {
 	label := Label + "=" + f.Name
-	if _, err := docker(ctx, "network", "create", "--label", label, f.Network); err != nil {
+	_, err := docker(ctx, "network", "create", "--label", label, f.Network)
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		// A phantom network of an earlier fleet (see removeNetwork) keeps the name.
+		f.Network += "-" + randomHex(3)
+		_, err = docker(ctx, "network", "create", "--label", label, f.Network)
+	}
+	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("create network: %w", err)
 	}
 	out, err := docker(ctx, "network", "inspect", "--format",
@@ -130,6 +138,10 @@ func down(ctx context.Context, filter, network string) error {
 // containers the Engine can still list endpoints on it ("has active
 // endpoints"), or a container created meanwhile may be attached: those are
 // removed too, and the removal is tried again for at most networkRmWait.
+// Docker Engine 20.10 can also keep phantom endpoints for good (no container
+// attached, none to disconnect; only a daemon restart clears them): such a
+// network is left behind with a warning, since nothing of the fleet runs on it
+// and a new fleet of that name takes another network name (pinNetwork).
 func removeNetwork(ctx context.Context, n string) error {
 	deadline := time.Now().Add(networkRmWait)
 	for {
@@ -137,13 +149,20 @@ func removeNetwork(ctx context.Context, n string) error {
 		switch {
 		case err == nil || strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "No such network"):
 			return nil
-		case !strings.Contains(err.Error(), "active endpoints") || time.Now().After(deadline):
+		case !strings.Contains(err.Error(), "active endpoints"):
 			return fmt.Errorf("remove fleet network: %w", err)
 		}
-		if out, err := docker(ctx, "network", "inspect", "-f", "{{range $id, $c := .Containers}}{{$id}} {{end}}", n); err == nil {
-			if ids := strings.Fields(out); len(ids) > 0 {
-				_, _ = docker(ctx, append([]string{"rm", "-f", "-v"}, ids...)...)
+		out, ierr := docker(ctx, "network", "inspect", "-f", "{{range $id, $c := .Containers}}{{$id}} {{end}}", n)
+		ids := strings.Fields(out)
+		if ierr == nil && len(ids) > 0 {
+			_, _ = docker(ctx, append([]string{"rm", "-f", "-v"}, ids...)...)
+		}
+		if time.Now().After(deadline) {
+			if ierr == nil && len(ids) == 0 {
+				fmt.Fprintf(os.Stderr, "fleet: network %s keeps phantom endpoints with no container attached (a Docker Engine fault); left behind\n", n)
+				return nil
 			}
+			return fmt.Errorf("remove fleet network: %w", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -154,7 +173,7 @@ func removeNetwork(ctx context.Context, n string) error {
 }
 
 // networkRmWait bounds how long removeNetwork waits for endpoints to go.
-const networkRmWait = 60 * time.Second
+const networkRmWait = 20 * time.Second
 
 // fleetNetworks lists the ids of networks matching the label filter, plus the
 // network called name (or, when name is empty, every network named Prefix*).
@@ -215,4 +234,11 @@ func checkInotify(hosts int, log io.Writer) error {
 // Stop removes the containers and network of the fleet called name.
 func Stop(ctx context.Context, name string) error {
 	return down(ctx, "label="+Label+"="+name, Prefix+name)
+}
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
